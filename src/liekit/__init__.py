@@ -1,0 +1,52 @@
+"""liekit — enforce, discover and promote symmetry in machine learning with one operator,
+the Lie derivative.
+
+Layers (imports go one way): :mod:`liekit.groups` → :mod:`liekit.reps` →
+:mod:`liekit.linalg` / :mod:`liekit.lie` → tasks → integrations → the ``liekit`` command.
+"""
+
+from .groups import (
+    GL,
+    SE,
+    SL,
+    SO,
+    Alternating,
+    Cyclic,
+    Dihedral,
+    E,
+    Group,
+    Lorentz,
+    O,
+    Permutations,
+    Scaling,
+    SignFlip,
+    SOpq,
+    Sp,
+    Translations,
+    Trivial,
+    direct_product,
+)
+from .lie import (
+    Action,
+    AffineAction,
+    LinearAction,
+    PolynomialBasis,
+    algebra_gram,
+    lie_derivative,
+    lie_derivative_basis,
+    parameter_gram,
+    polynomial_lie_derivative,
+)
+from .linalg import Nullspace, nullspace, nullspace_from_gram
+from .reps import Rep, V, linear_part, standard, trivial
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "E", "GL", "SE", "SL", "SO", "Alternating", "Cyclic", "Dihedral", "Group", "Lorentz", "O",
+    "Permutations", "Scaling", "SignFlip", "SOpq", "Sp", "Translations", "Trivial",
+    "direct_product", "Action", "AffineAction", "LinearAction", "PolynomialBasis",
+    "algebra_gram", "lie_derivative", "lie_derivative_basis", "parameter_gram",
+    "polynomial_lie_derivative", "Nullspace", "nullspace", "nullspace_from_gram", "Rep", "V",
+    "linear_part", "standard", "trivial", "__version__",
+]

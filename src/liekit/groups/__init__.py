@@ -1,0 +1,29 @@
+"""Layer 1: candidate groups — Lie-algebra bases and discrete generators."""
+
+from .group import Group, direct_product, lie_bracket, structure_constants
+from .library import (
+    GL,
+    SE,
+    SL,
+    SO,
+    Alternating,
+    Cyclic,
+    Dihedral,
+    E,
+    Lorentz,
+    O,
+    Permutations,
+    Scaling,
+    SignFlip,
+    SO_pq,
+    SOpq,
+    Sp,
+    Translations,
+    Trivial,
+)
+
+__all__ = [
+    "Group", "direct_product", "lie_bracket", "structure_constants",
+    "GL", "SL", "SO", "O", "SOpq", "SO_pq", "Lorentz", "Sp", "SE", "E", "Scaling",
+    "Translations", "SignFlip", "Permutations", "Alternating", "Cyclic", "Dihedral", "Trivial",
+]

@@ -1,0 +1,181 @@
+r"""The Lie derivative — the one operator every liekit task is built on.
+
+For a model :math:`F: R^m \to R^k` and an infinitesimal action (base field
+:math:`X_\xi`, fiber generator :math:`t_\xi`):
+
+.. math:: (\mathcal{L}_\xi F)(x) = DF(x)\, X_\xi(x) - t_\xi(x)\, F(x).
+
+It is the derivative at :math:`t = 0` of
+:math:`\rho_{out}(e^{-t\xi})\, F(e^{t\xi}\cdot x)`; :math:`F` is equivariant under the
+identity component iff it vanishes for every basis element :math:`\xi_i`.
+
+:math:`DF(x)X` is a Jacobian–vector product computed with :func:`torch.func.jvp`,
+vectorised over the ``d`` generators with :func:`torch.func.vmap` — never finite
+differences. Two forms are provided:
+
+* :func:`lie_derivative` — for a callable / :class:`torch.nn.Module`, shape ``(N, d, k)``;
+* :func:`lie_derivative_basis` — for a model linear in its parameters,
+  :math:`F_\theta = \sum_j \theta_j \Phi_j`: the fixed tensor ``(N, d, k, p)``, whose
+  nullspace over :math:`\theta` is *enforcing* and over :math:`\xi` is *discovering*.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import torch
+
+from .._validation import check_positive_int
+from .action import Action, as_action
+
+__all__ = ["lie_derivative", "lie_derivative_basis", "evaluate_model"]
+
+Model = Callable[[torch.Tensor], torch.Tensor]
+
+
+def _model_dtype_device(F: Any, x: torch.Tensor) -> tuple[torch.dtype, torch.device]:
+    if isinstance(F, torch.nn.Module):
+        for p in F.parameters():
+            if p.is_floating_point():
+                return p.dtype, p.device
+    return x.dtype, x.device
+
+
+def evaluate_model(F: Model, x: torch.Tensor, name: str = "F") -> torch.Tensor:
+    """Call ``F`` on ``x`` and normalise its output to ``(N, k)`` with a clear error."""
+    if not callable(F):
+        raise TypeError(f"{name} must be callable (a function or torch module), got {type(F).__name__}")
+    try:
+        out = F(x)
+    except (TypeError, RuntimeError) as exc:
+        raise TypeError(
+            f"{name} must map a torch tensor of shape (N, {x.shape[1]}) to a tensor (N, k);"
+            f" calling it failed: {exc}"
+        ) from exc
+    if not isinstance(out, torch.Tensor):
+        raise TypeError(
+            f"{name} must return a torch tensor (so that it can be differentiated), got"
+            f" {type(out).__name__}; wrap NumPy / scikit-learn models with liekit's integrations"
+        )
+    if out.ndim == 1:
+        out = out[:, None]
+    if out.ndim < 2 or out.shape[0] != x.shape[0]:
+        raise ValueError(f"{name} must return shape (N, ...) with N = {x.shape[0]}, got {tuple(out.shape)}")
+    return out
+
+
+def _directional(F: Model, x: torch.Tensor, V: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """F(x) and DF(x)·V[:, i] for each i: x (N, m), V (N, d, m) -> (N, ...), (N, d, ...)."""
+    Fx = evaluate_model(F, x)
+    shape = Fx.shape[1:]
+
+    def flat(z: torch.Tensor) -> torch.Tensor:
+        out = F(z)
+        return out.reshape(out.shape[0], -1)
+
+    d = V.shape[1]
+    if d == 0:
+        return Fx, Fx.new_zeros((x.shape[0], 0, *shape))
+    try:
+        dF = torch.func.vmap(lambda v: torch.func.jvp(flat, (x,), (v,))[1], in_dims=1, out_dims=1)(V)
+    except Exception:  # ops without batching rules: one jvp per generator
+        dF = torch.stack([torch.func.jvp(flat, (x,), (V[:, i],))[1] for i in range(d)], dim=1)
+    return Fx, dF.reshape(x.shape[0], d, *shape)
+
+
+def _batches(N: int, batch_size: int | None) -> list[slice]:
+    if batch_size is None or batch_size >= N:
+        return [slice(0, N)]
+    return [slice(a, min(a + batch_size, N)) for a in range(0, N, batch_size)]
+
+
+def _prepare(F: Any, action: Any, x: Any, rep_out: Any) -> tuple[Action, torch.Tensor, torch.dtype]:
+    act = as_action(action, rep_out)
+    xt = act.check_points(x)
+    dtype, device = _model_dtype_device(F, xt)
+    return act, xt.to(device=device), dtype
+
+
+def lie_derivative(
+    F: Model,
+    action: Any,
+    x: Any,
+    *,
+    rep_out: Any = None,
+    batch_size: int | None = None,
+) -> torch.Tensor:
+    r"""Lie derivative of a model at sample points, :math:`(\mathcal{L}_{\xi_i}F)(x_n)`.
+
+    Parameters
+    ----------
+    F : callable or torch.nn.Module
+        Maps ``(N, m)`` to ``(N, k)`` (or ``(N,)`` for scalars), row by row, in torch.
+    action : Action, Group or Rep
+        The infinitesimal action; a group or representation means its linear (or affine)
+        action on inputs, with ``rep_out`` (default trivial) on outputs.
+    x : array-like, shape (N, m)
+        Sample points.
+    batch_size : int, optional
+        Evaluate in batches of this many points (memory ``O(batch · d · k)``).
+
+    Returns
+    -------
+    Tensor, shape (N, d, k)
+        ``out[n, i] = DF(x_n) X_i(x_n) - t_i(x_n) F(x_n)``, in the model's dtype.
+    """
+    act, xt, dtype = _prepare(F, action, x, rep_out)
+    if batch_size is not None:
+        check_positive_int(batch_size, "batch_size")
+    parts = []
+    for sl in _batches(xt.shape[0], batch_size):
+        xb = xt[sl].to(dtype)
+        Fx, dF = _directional(F, xb, act.base_field(xb))
+        if Fx.ndim != 2:
+            raise ValueError(f"F must return (N, k) or (N,), got shape {tuple(Fx.shape)}")
+        _check_out_dim(act, Fx.shape[1])
+        t = act.fiber(xb).to(dtype)
+        tF = torch.einsum("dkl,nl->ndk", t, Fx) if t.ndim == 3 else torch.einsum("ndkl,nl->ndk", t, Fx)
+        parts.append(dF - tF)
+    return torch.cat(parts)
+
+
+def lie_derivative_basis(
+    Phi: Model,
+    action: Any,
+    x: Any,
+    *,
+    rep_out: Any = None,
+    batch_size: int | None = None,
+) -> torch.Tensor:
+    r"""Lie derivative of a linear-in-parameter family :math:`F_\theta = \sum_j \theta_j\Phi_j`.
+
+    ``Phi`` maps ``(N, m)`` to ``(N, k, p)`` (or ``(N, p)`` when ``k = 1``): the ``p``
+    basis functions. Returns the tensor ``(N, d, k, p)`` with
+    ``out[n, i, :, j] = (L_{ξ_i} Φ_j)(x_n)``, so that
+    :math:`\mathcal{L}_{\xi_i}F_\theta(x_n) = \text{out}[n, i]\,\theta`.
+    """
+    act, xt, dtype = _prepare(Phi, action, x, rep_out)
+    if batch_size is not None:
+        check_positive_int(batch_size, "batch_size")
+    parts = []
+    for sl in _batches(xt.shape[0], batch_size):
+        xb = xt[sl].to(dtype)
+        Px, dP = _directional(Phi, xb, act.base_field(xb))
+        if Px.ndim == 2:  # scalar outputs: (N, p) -> (N, 1, p)
+            Px, dP = Px[:, None], dP[:, :, None]
+        if Px.ndim != 3:
+            raise ValueError(f"Phi must return (N, k, p) or (N, p), got shape {tuple(Px.shape)}")
+        _check_out_dim(act, Px.shape[1])
+        t = act.fiber(xb).to(dtype)
+        tP = torch.einsum("dkl,nlp->ndkp", t, Px) if t.ndim == 3 else torch.einsum("ndkl,nlp->ndkp", t, Px)
+        parts.append(dP - tP)
+    return torch.cat(parts)
+
+
+def _check_out_dim(act: Action, k: int) -> None:
+    if k != act.out_dim:
+        raise ValueError(
+            f"the model returns {k} output(s) per point but the action's output representation"
+            f" has size {act.out_dim}"
+        )

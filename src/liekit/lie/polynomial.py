@@ -1,0 +1,168 @@
+r"""The exact Lie derivative on polynomials of bounded degree.
+
+Polynomials :math:`F: R^m \to R^k` of degree ≤ D form a space closed under linear and
+affine actions, so :math:`\mathcal{L}_\xi` is a matrix on coefficients — no sampling.
+
+Write :math:`F(x) = C\,\phi(x)` with monomials :math:`\phi_\alpha(x) = x^\alpha`
+(``P`` of them, graded) and coefficients ``C`` of shape ``(k, P)``. For
+:math:`X_\xi(x) = Ax + b` (``A`` is ``m × m``, ``b = A[:, m]``):
+
+.. math::
+    \nabla x^\alpha \cdot (Ax + b) = \sum_{i} \alpha_i \Big(\sum_j A_{ij}\, x^{\alpha - e_i + e_j}
+    + b_i\, x^{\alpha - e_i}\Big),
+
+a matrix :math:`D_\xi` of shape ``(P, P)`` acting on coefficient columns, and
+
+.. math:: \mathrm{vec}(\mathcal{L}_\xi F) = (I_k \otimes D_\xi - t_\xi \otimes I_P)\,\mathrm{vec}(C)
+
+with ``vec`` row-major over ``(k, P)``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from typing import Any
+
+import torch
+
+from .._validation import as_tensor, check_positive_int
+from .action import as_action
+
+__all__ = ["PolynomialBasis", "polynomial_lie_derivative", "monomial_derivative_matrices"]
+
+
+class PolynomialBasis:
+    """All monomials :math:`x^\\alpha` in ``m`` variables of degree ``min_degree ≤ |α| ≤ degree``.
+
+    Ordered by degree, then lexicographically (descending exponents), like
+    :class:`sklearn.preprocessing.PolynomialFeatures`.
+    """
+
+    def __init__(self, m: int, degree: int, *, min_degree: int = 0) -> None:
+        self.m = check_positive_int(m, "m")
+        self.degree = check_positive_int(degree, "degree", minimum=0)
+        self.min_degree = check_positive_int(min_degree, "min_degree", minimum=0)
+        if self.min_degree > self.degree:
+            raise ValueError(f"min_degree ({min_degree}) must be <= degree ({degree})")
+        exps: list[tuple[int, ...]] = []
+        for deg in range(self.min_degree, self.degree + 1):
+            for combo in itertools.combinations_with_replacement(range(m), deg):
+                e = [0] * m
+                for i in combo:
+                    e[i] += 1
+                exps.append(tuple(e))
+        self.exponents = torch.tensor(exps, dtype=torch.long).reshape(len(exps), m)
+        self.index = {e: i for i, e in enumerate(exps)}
+
+    @property
+    def size(self) -> int:
+        """Number ``P`` of monomials."""
+        return int(self.exponents.shape[0])
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __call__(self, x: Any) -> torch.Tensor:
+        """Monomial features ``(N, P)`` of points ``x`` of shape ``(N, m)`` (differentiable)."""
+        xt = x if isinstance(x, torch.Tensor) else as_tensor(x, "x", ndim=2)
+        if xt.ndim != 2 or xt.shape[1] != self.m:
+            raise ValueError(f"x must have shape (N, {self.m}), got {tuple(xt.shape)}")
+        e = self.exponents.to(xt.device)
+        # products of powers; integer powers keep autodiff exact at x = 0
+        cols = []
+        maxdeg = self.degree
+        powers = [torch.ones_like(xt)]
+        for _ in range(maxdeg):
+            powers.append(powers[-1] * xt)
+        P = torch.stack(powers, dim=0)  # (D+1, N, m)
+        idx = e.T  # (m, P)
+        # gather P[e[p, i], :, i] for each monomial p and variable i
+        g = P[idx, :, torch.arange(self.m, device=xt.device)[:, None]]  # (m, P, N)
+        cols = g.prod(dim=0).T
+        return cols
+
+    def names(self, variables: list[str] | None = None) -> list[str]:
+        """Readable monomial names, e.g. ``['1', 'x0', 'x1', 'x0^2', 'x0 x1', ...]``."""
+        var = variables or [f"x{i}" for i in range(self.m)]
+        if len(var) != self.m:
+            raise ValueError(f"variables must have {self.m} names, got {len(var)}")
+        out = []
+        for e in self.exponents.tolist():
+            terms = [v if p == 1 else f"{v}^{p}" for v, p in zip(var, e) if p]
+            out.append(" ".join(terms) if terms else "1")
+        return out
+
+    def __repr__(self) -> str:
+        return f"PolynomialBasis(m={self.m}, degree={self.degree}, size={self.size})"
+
+
+def monomial_derivative_matrices(basis: PolynomialBasis, A: Any) -> torch.Tensor:
+    r"""Matrices :math:`D_\xi` of :math:`p \mapsto \nabla p\cdot(A_\xi x + b_\xi)` on monomial coefficients.
+
+    ``A`` has shape ``(d, m, m)`` (linear) or ``(d, m, m+1)`` (affine, last column ``b``).
+    Returns ``(d, P, P)``: column ``α`` holds the coefficients of
+    :math:`\nabla x^\alpha \cdot X_\xi`. The basis must contain every degree from its
+    ``min_degree`` (0 for affine fields, whose translations lower the degree) to its top.
+    """
+    m, P = basis.m, basis.size
+    At = as_tensor(A, "A", ndim=3)
+    if At.shape[1] != m or At.shape[2] not in (m, m + 1):
+        raise ValueError(f"A must have shape (d, {m}, {m}) or (d, {m}, {m + 1}), got {tuple(At.shape)}")
+    affine = At.shape[2] == m + 1 and bool(At[:, :, m].abs().max() > 0) if At.shape[0] else False
+    if affine and basis.min_degree > 0:
+        raise ValueError("an affine field lowers the degree: use a PolynomialBasis with min_degree=0")
+    rows, cols, src_i, src_j, mult = [], [], [], [], []
+    for a, e in enumerate(basis.exponents.tolist()):
+        for i in range(m):
+            if e[i] == 0:
+                continue
+            for j in range(m + (1 if affine else 0)):
+                f = list(e)
+                f[i] -= 1
+                if j < m:
+                    f[j] += 1
+                rows.append(basis.index[tuple(f)])
+                cols.append(a)
+                src_i.append(i)
+                src_j.append(j)
+                mult.append(float(e[i]))
+    d = At.shape[0]
+    D = At.new_zeros((d, P, P))
+    if rows:
+        vals = At[:, src_i, src_j] * torch.tensor(mult, dtype=At.dtype, device=At.device)
+        D.index_put_(
+            (torch.arange(d, device=At.device)[:, None], torch.tensor(rows)[None], torch.tensor(cols)[None]),
+            vals,
+            accumulate=True,
+        )
+    return D
+
+
+def polynomial_lie_derivative(action: Any, degree: int, *, rep_out: Any = None) -> tuple[torch.Tensor, PolynomialBasis]:
+    r"""The exact Lie derivative on polynomials ``R^m → R^k`` of degree ≤ ``degree``.
+
+    Returns ``(L, basis)``: ``L`` of shape ``(d, kP, kP)`` acting on row-major
+    ``vec(C)`` with ``C`` of shape ``(k, P)`` (``F(x) = C φ(x)``), and the monomial basis
+    ``φ``. Needs a linear or affine action (a group, a representation, a
+    :class:`LinearAction` or :class:`AffineAction`).
+    """
+    act = as_action(action, rep_out)
+    degree = check_positive_int(degree, "degree", minimum=0)
+    A, B = act.affine_generators()
+    basis = PolynomialBasis(act.in_dim, degree)
+    D = monomial_derivative_matrices(basis, A)
+    k, P = act.out_dim, basis.size
+    if k * P > 20000:
+        raise ValueError(f"coefficient space of size {k * P} is too large for dense Lie-derivative matrices")
+    eye_k = torch.eye(k, dtype=D.dtype, device=D.device)
+    eye_P = torch.eye(P, dtype=D.dtype, device=D.device)
+    B = B.to(dtype=D.dtype, device=D.device)
+    L = torch.stack([torch.kron(eye_k, D[i]) - torch.kron(B[i], eye_P) for i in range(D.shape[0])]) \
+        if D.shape[0] else D.new_zeros((0, k * P, k * P))
+    return L, basis
+
+
+def n_monomials(m: int, degree: int) -> int:
+    """Number of monomials in ``m`` variables of degree ≤ ``degree``: C(m + D, D)."""
+    return math.comb(m + degree, degree)

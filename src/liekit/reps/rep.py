@@ -1,0 +1,461 @@
+r"""Representations of a :class:`~liekit.groups.Group`: a small composable algebra.
+
+A representation :math:`\rho: G \to GL(V)` is known here by its differential on the
+algebra basis, :math:`d\rho(\xi_i)` (``rep.algebra()``, shape ``(d, s, s)``), its values on
+the discrete generators (``rep.discrete()``, shape ``(r, s, s)``) and, where it can be
+computed from a group element, :math:`\rho(g)` (``rep(g)``).
+
+Representations combine like in EMLP / e3nn:
+
+* ``a + b`` — direct sum :math:`\rho_a \oplus \rho_b` (block diagonal);
+* ``a * b`` — tensor product, :math:`d\rho(\xi) = d\rho_a(\xi) \otimes I + I \otimes d\rho_b(\xi)`;
+* ``a ** k`` — tensor power; ``k * a`` — ``k`` copies; ``a.dual`` — :math:`\rho(g)^{-T}`,
+  :math:`d\rho^*(\xi) = -d\rho(\xi)^T`.
+
+Tensor products are never materialised as Kronecker products by the matrix-free methods
+``apply_algebra`` / ``apply_discrete`` / ``apply_element``: a vector of
+:math:`V_1 \otimes \cdots \otimes V_k` is reshaped to ``(s_1, …, s_k)`` and each factor
+acts on its own axis, costing :math:`O(d\, s \sum_j s_j)` instead of :math:`O(d\, s^2)`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import torch
+
+from .._validation import as_tensor
+from ..groups import Group
+
+__all__ = ["Rep", "MatrixRep", "TrivialRep", "StandardRep", "DualRep", "SumRep", "TensorRep",
+           "trivial", "standard", "V", "linear_part", "DENSE_LIMIT"]
+
+#: Largest representation size for which dense ``algebra()`` / ``rep(g)`` are formed.
+DENSE_LIMIT = 8192
+
+
+def _as_columns(v: torch.Tensor, size: int, name: str = "v") -> tuple[torch.Tensor, bool]:
+    if v.ndim == 1:
+        v = v[:, None]
+        squeeze = True
+    elif v.ndim == 2:
+        squeeze = False
+    else:
+        raise ValueError(f"{name} must have shape ({size},) or ({size}, b), got {tuple(v.shape)}")
+    if v.shape[0] != size:
+        raise ValueError(f"{name} must have leading axis {size} (the rep size), got {tuple(v.shape)}")
+    return v, squeeze
+
+
+class Rep:
+    """Base class: a representation of ``group`` on :math:`R^{size}`."""
+
+    group: Group
+
+    # -- to be provided by subclasses ---------------------------------------------------
+    @property
+    def size(self) -> int:
+        raise NotImplementedError
+
+    def _apply_algebra(self, v: torch.Tensor) -> torch.Tensor:
+        """(s, b) -> (d, s, b)."""
+        return torch.einsum("dij,jb->dib", self.algebra(), v)
+
+    def _apply_discrete(self, v: torch.Tensor) -> torch.Tensor:
+        """(s, b) -> (r, s, b)."""
+        return torch.einsum("rij,jb->rib", self.discrete(), v)
+
+    def _apply_element(self, g: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        """g (B, n, n), v (s, b) -> (B, s, b)."""
+        return self._element(g) @ v
+
+    def _dense_algebra(self) -> torch.Tensor:
+        eye = torch.eye(self.size, dtype=self.group.algebra.dtype, device=self.group.device)
+        return self._apply_algebra(eye)
+
+    def _dense_discrete(self) -> torch.Tensor:
+        eye = torch.eye(self.size, dtype=self.group.algebra.dtype, device=self.group.device)
+        return self._apply_discrete(eye)
+
+    def _element(self, g: torch.Tensor) -> torch.Tensor:
+        """g (B, n, n) -> (B, s, s)."""
+        raise NotImplementedError(f"{type(self).__name__} cannot evaluate rho(g) for a group element")
+
+    # -- public API --------------------------------------------------------------------
+    def _check_dense(self, what: str) -> None:
+        if self.size > DENSE_LIMIT:
+            raise ValueError(
+                f"{what} of a representation of size {self.size} would be a dense"
+                f" {self.size}×{self.size} matrix per generator (limit {DENSE_LIMIT});"
+                " use the matrix-free apply_algebra / apply_discrete / apply_element"
+            )
+
+    def algebra(self) -> torch.Tensor:
+        r""":math:`d\rho(\xi_i)` for each algebra basis element, shape ``(d, s, s)``."""
+        self._check_dense("algebra()")
+        return self._dense_algebra()
+
+    def discrete(self) -> torch.Tensor:
+        r""":math:`\rho(g_j)` for each discrete generator, shape ``(r, s, s)``."""
+        self._check_dense("discrete()")
+        return self._dense_discrete()
+
+    def __call__(self, g: Any) -> torch.Tensor:
+        r""":math:`\rho(g)` for one element ``(n, n)`` or a batch ``(B, n, n)``."""
+        g_t = self._check_element(g)
+        self._check_dense("rho(g)")
+        out = self._element(g_t if g_t.ndim == 3 else g_t[None])
+        return out if g_t.ndim == 3 else out[0]
+
+    def _check_element(self, g: Any) -> torch.Tensor:
+        n = self.group.n
+        g_t = as_tensor(g, "g", ndim=(2, 3), device=self.group.device)
+        if g_t.shape[-2:] != (n, n):
+            raise ValueError(f"g must be a {n}×{n} group element (or a batch), got shape {tuple(g_t.shape)}")
+        return g_t
+
+    def apply_algebra(self, v: Any) -> torch.Tensor:
+        r""":math:`d\rho(\xi_i) v` for all ``i``: ``v`` of shape ``(s,)`` or ``(s, b)`` → ``(d, s[, b])``."""
+        vt, squeeze = _as_columns(as_tensor(v, "v", device=self.group.device), self.size)
+        out = self._apply_algebra(vt)
+        return out[..., 0] if squeeze else out
+
+    def apply_discrete(self, v: Any) -> torch.Tensor:
+        r""":math:`\rho(g_j) v` for all discrete generators: ``(s[, b])`` → ``(r, s[, b])``."""
+        vt, squeeze = _as_columns(as_tensor(v, "v", device=self.group.device), self.size)
+        out = self._apply_discrete(vt)
+        return out[..., 0] if squeeze else out
+
+    def apply_element(self, g: Any, v: Any) -> torch.Tensor:
+        r""":math:`\rho(g) v` without forming :math:`\rho(g)`: ``g (n, n)`` or ``(B, n, n)``."""
+        g_t = self._check_element(g)
+        vt, squeeze = _as_columns(as_tensor(v, "v", device=self.group.device), self.size)
+        out = self._apply_element(g_t if g_t.ndim == 3 else g_t[None], vt)
+        out = out if g_t.ndim == 3 else out[0]
+        return out[..., 0] if squeeze else out
+
+    # -- algebra of representations ------------------------------------------------------
+    def _check_same_group(self, other: Rep) -> None:
+        if not isinstance(other, Rep):
+            raise TypeError(f"cannot combine a Rep with {type(other).__name__}")
+        if other.group is not self.group and other.group != self.group:
+            raise ValueError(
+                f"representations of different groups cannot be combined: {self.group.name}"
+                f" vs {other.group.name}"
+            )
+
+    def __add__(self, other: Rep) -> Rep:
+        if not isinstance(other, Rep):
+            return NotImplemented
+        self._check_same_group(other)
+        return SumRep([self, other])
+
+    def __mul__(self, other: Rep | int) -> Rep:
+        if isinstance(other, int) and not isinstance(other, bool):
+            return self.__rmul__(other)
+        if not isinstance(other, Rep):
+            return NotImplemented
+        self._check_same_group(other)
+        return TensorRep([self, other])
+
+    def __rmul__(self, k: int) -> Rep:
+        if not isinstance(k, int) or isinstance(k, bool):
+            return NotImplemented
+        if k < 1:
+            raise ValueError(f"multiplicity must be >= 1, got {k}")
+        return self if k == 1 else SumRep([self] * k)
+
+    def __pow__(self, k: int) -> Rep:
+        if not isinstance(k, int) or isinstance(k, bool):
+            raise TypeError(f"tensor power must be an integer, got {type(k).__name__}")
+        if k < 0:
+            raise ValueError(f"tensor power must be >= 0, got {k}")
+        if k == 0:
+            return TrivialRep(self.group)
+        return self if k == 1 else TensorRep([self] * k)
+
+    def __rshift__(self, other: Rep) -> Rep:
+        """``a >> b``: the representation on linear maps a → b, i.e. ``b * a.dual``."""
+        if not isinstance(other, Rep):
+            return NotImplemented
+        self._check_same_group(other)
+        return TensorRep([other, self.dual])
+
+    @property
+    def dual(self) -> Rep:
+        return DualRep(self)
+
+    @property
+    def T(self) -> Rep:  # noqa: N802 - EMLP spelling
+        return self.dual
+
+    def __repr__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+    def __len__(self) -> int:
+        return self.size
+
+
+class MatrixRep(Rep):
+    """A representation given by dense matrices (user reps, the standard one, …)."""
+
+    def __init__(
+        self,
+        group: Group,
+        algebra: Any,
+        discrete: Any = None,
+        element: Callable[[torch.Tensor], torch.Tensor] | None = None,
+        name: str = "rho",
+    ) -> None:
+        if not isinstance(group, Group):
+            raise TypeError(f"group must be a Group, got {type(group).__name__}")
+        self.group = group
+        alg = as_tensor(algebra, "algebra", ndim=3, device=group.device)
+        if alg.shape[0] != group.dim:
+            raise ValueError(
+                f"algebra must hold one matrix per algebra basis element ({group.dim}), got {alg.shape[0]}"
+            )
+        if alg.shape[1] != alg.shape[2]:
+            raise ValueError(f"algebra must hold square matrices, got shape {tuple(alg.shape)}")
+        s = alg.shape[1]
+        if discrete is None:
+            if group.num_discrete:
+                raise ValueError(f"{group.name} has {group.num_discrete} discrete generators: give discrete")
+            disc = alg.new_zeros((0, s, s))
+        else:
+            disc = as_tensor(discrete, "discrete", ndim=3, device=group.device)
+            if disc.shape != (group.num_discrete, s, s):
+                raise ValueError(
+                    f"discrete must have shape ({group.num_discrete}, {s}, {s}), got {tuple(disc.shape)}"
+                )
+        self._alg, self._disc, self._elem, self._name = alg, disc, element, name
+
+    @property
+    def size(self) -> int:
+        return int(self._alg.shape[1])
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    def _dense_algebra(self) -> torch.Tensor:
+        return self._alg
+
+    def _dense_discrete(self) -> torch.Tensor:
+        return self._disc
+
+    def _apply_algebra(self, v: torch.Tensor) -> torch.Tensor:
+        return self._alg @ v
+
+    def _apply_discrete(self, v: torch.Tensor) -> torch.Tensor:
+        return self._disc @ v
+
+    def _element(self, g: torch.Tensor) -> torch.Tensor:
+        if self._elem is None:
+            return super()._element(g)
+        return self._elem(g)
+
+
+class StandardRep(MatrixRep):
+    """The defining representation: :math:`\\rho(g) = g`, :math:`d\\rho(\\xi) = \\xi`."""
+
+    def __init__(self, group: Group) -> None:
+        super().__init__(group, group.algebra, group.discrete, element=lambda g: g, name="V")
+
+
+class TrivialRep(MatrixRep):
+    """The one-dimensional trivial representation (scalars)."""
+
+    def __init__(self, group: Group) -> None:
+        if not isinstance(group, Group):
+            raise TypeError(f"group must be a Group, got {type(group).__name__}")
+        dt, dev = group.algebra.dtype, group.device
+        super().__init__(
+            group,
+            torch.zeros(group.dim, 1, 1, dtype=dt, device=dev),
+            torch.ones(group.num_discrete, 1, 1, dtype=dt, device=dev),
+            element=lambda g: torch.ones(g.shape[0], 1, 1, dtype=g.dtype, device=g.device),
+            name="Scalar",
+        )
+
+
+class DualRep(Rep):
+    r"""The dual (contragredient) :math:`\rho^*(g) = \rho(g)^{-T}`, :math:`d\rho^* = -d\rho^T`."""
+
+    def __init__(self, rep: Rep) -> None:
+        self.rep, self.group = rep, rep.group
+
+    @property
+    def size(self) -> int:
+        return self.rep.size
+
+    @property
+    def name(self) -> str:
+        return f"{self.rep.name}*"
+
+    @property
+    def dual(self) -> Rep:
+        return self.rep
+
+    def _dense_algebra(self) -> torch.Tensor:
+        return -self.rep._dense_algebra().transpose(-1, -2)
+
+    def _dense_discrete(self) -> torch.Tensor:
+        return torch.linalg.inv(self.rep._dense_discrete()).transpose(-1, -2)
+
+    def _apply_algebra(self, v: torch.Tensor) -> torch.Tensor:
+        return -self.rep._dense_algebra().transpose(-1, -2) @ v
+
+    def _apply_discrete(self, v: torch.Tensor) -> torch.Tensor:
+        return self._dense_discrete() @ v
+
+    def _element(self, g: torch.Tensor) -> torch.Tensor:
+        return torch.linalg.inv(self.rep._element(g)).transpose(-1, -2)
+
+
+class SumRep(Rep):
+    r"""Direct sum :math:`\rho_1 \oplus \cdots \oplus \rho_k` (block diagonal)."""
+
+    def __init__(self, reps: Sequence[Rep]) -> None:
+        parts: list[Rep] = []
+        for r in reps:
+            parts.extend(r.parts if isinstance(r, SumRep) else [r])
+        self.parts, self.group = parts, parts[0].group
+        self._offsets = [0]
+        for r in parts:
+            self._offsets.append(self._offsets[-1] + r.size)
+
+    @property
+    def size(self) -> int:
+        return self._offsets[-1]
+
+    @property
+    def name(self) -> str:
+        return "+".join(r.name for r in self.parts)
+
+    def _blocks(self, v: torch.Tensor) -> list[torch.Tensor]:
+        return [v[a:b] for a, b in zip(self._offsets[:-1], self._offsets[1:])]
+
+    def _apply_algebra(self, v: torch.Tensor) -> torch.Tensor:
+        return torch.cat([r._apply_algebra(b) for r, b in zip(self.parts, self._blocks(v))], dim=1)
+
+    def _apply_discrete(self, v: torch.Tensor) -> torch.Tensor:
+        return torch.cat([r._apply_discrete(b) for r, b in zip(self.parts, self._blocks(v))], dim=1)
+
+    def _apply_element(self, g: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        return torch.cat([r._apply_element(g, b) for r, b in zip(self.parts, self._blocks(v))], dim=1)
+
+    @property
+    def dual(self) -> Rep:
+        return SumRep([r.dual for r in self.parts])
+
+    def _element(self, g: torch.Tensor) -> torch.Tensor:
+        return torch.stack([torch.block_diag(*[r._element(g[i:i + 1])[0] for r in self.parts])
+                            for i in range(g.shape[0])])
+
+
+class TensorRep(Rep):
+    r"""Tensor product :math:`\rho_1 \otimes \cdots \otimes \rho_k`, applied matrix-free."""
+
+    def __init__(self, reps: Sequence[Rep]) -> None:
+        factors: list[Rep] = []
+        for r in reps:
+            factors.extend(r.factors if isinstance(r, TensorRep) else [r])
+        self.factors, self.group = factors, factors[0].group
+        self._shape = [r.size for r in factors]
+
+    @property
+    def size(self) -> int:
+        s = 1
+        for k in self._shape:
+            s *= k
+        return s
+
+    @property
+    def name(self) -> str:
+        return "⊗".join(r.name for r in self.factors)
+
+    def _along(self, mats: torch.Tensor, v: torch.Tensor, axis: int) -> torch.Tensor:
+        """Apply mats (c, s_a, s_a) along tensor axis ``axis`` of v (s, b) → (c, s, b)."""
+        b = v.shape[-1]
+        pre = 1
+        for k in self._shape[:axis]:
+            pre *= k
+        sa = self._shape[axis]
+        vt = v.reshape(pre, sa, -1)  # (pre, s_a, post*b)
+        out = torch.einsum("cij,pjq->cpiq", mats, vt)
+        return out.reshape(mats.shape[0], self.size, b)
+
+    def _apply_algebra(self, v: torch.Tensor) -> torch.Tensor:
+        out = None
+        for axis, r in enumerate(self.factors):
+            term = self._along(r._dense_algebra(), v, axis)
+            out = term if out is None else out + term
+        return out
+
+    def _apply_discrete(self, v: torch.Tensor) -> torch.Tensor:
+        mats = [f._dense_discrete() for f in self.factors]
+        outs = []
+        for j in range(self.group.num_discrete):
+            w = v
+            for axis, m in enumerate(mats):
+                w = self._along(m[j : j + 1], w, axis)[0]
+            outs.append(w)
+        return torch.stack(outs) if outs else v.new_zeros((0, *v.shape))
+
+    @property
+    def dual(self) -> Rep:
+        return TensorRep([f.dual for f in self.factors])
+
+    def _apply_element(self, g: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        outs = []
+        for i in range(g.shape[0]):
+            w = v
+            for axis, f in enumerate(self.factors):
+                w = self._along(f._element(g[i:i + 1]), w, axis)[0]
+            outs.append(w)
+        return torch.stack(outs)
+
+    def _element(self, g: torch.Tensor) -> torch.Tensor:
+        eye = torch.eye(self.size, dtype=g.dtype, device=g.device)
+        return self._apply_element(g, eye)
+
+
+def trivial(group: Group) -> Rep:
+    """The trivial (scalar) representation of ``group``."""
+    return TrivialRep(group)
+
+
+def standard(group: Group) -> Rep:
+    """The defining representation of ``group`` (alias :func:`V`)."""
+    if not isinstance(group, Group):
+        raise TypeError(f"group must be a Group, got {type(group).__name__}")
+    return StandardRep(group)
+
+
+V = standard
+
+
+def linear_part(group: Group) -> Rep:
+    """For an affine group in homogeneous coordinates, the action of its linear part on R^n.
+
+    ``ξ = [[A, b], [0, 0]] ↦ A`` — the representation by which vectors (velocities,
+    gradients) transform under SE(n) / E(n); translations act trivially.
+    """
+    if not isinstance(group, Group):
+        raise TypeError(f"group must be a Group, got {type(group).__name__}")
+    if not group.affine:
+        raise ValueError(f"linear_part needs an affine group, {group.name} is linear: use standard()")
+    n = group.n - 1
+    return MatrixRep(
+        group,
+        group.algebra[:, :n, :n],
+        group.discrete[:, :n, :n],
+        element=lambda g: g[:, :n, :n],
+        name="Vlin",
+    )

@@ -1,0 +1,108 @@
+import pytest
+import torch
+from groups_catalogue import CATALOGUE, NAMES
+from hypothesis import given
+from hypothesis import strategies as st
+
+import liekit.groups as G
+from liekit.reps import DENSE_LIMIT, V, linear_part, trivial
+
+
+def _reps(grp):
+    v = V(grp) if not grp.affine else linear_part(grp)
+    reps = {"V": v, "V*": v.dual, "V+1": v + trivial(grp), "V⊗V*": v * v.dual, "2V": 2 * v}
+    if v.size <= 4:
+        reps["V**3"] = v**3
+    return reps
+
+
+CASES = [(n, r) for n in NAMES for r in _reps(CATALOGUE[n][0]())]
+
+
+@pytest.mark.parametrize("name, rep_name", CASES)
+def test_differential_is_a_lie_algebra_homomorphism(name, rep_name):
+    grp = CATALOGUE[name][0]()
+    rep = _reps(grp)[rep_name]
+    if grp.dim == 0:
+        assert rep.algebra().shape == (0, rep.size, rep.size)
+        return
+    c = grp.structure_constants()
+    d = rep.algebra()
+    lhs = d[:, None] @ d[None, :] - d[None, :] @ d[:, None]
+    rhs = torch.einsum("ijk,kab->ijab", c, d)
+    assert torch.allclose(lhs, rhs, atol=1e-10)
+
+
+@pytest.mark.parametrize("name, rep_name", CASES)
+@given(seed=st.integers(0, 2**31 - 1))
+def test_rho_of_exp_is_exp_of_drho(name, rep_name, seed):
+    grp = CATALOGUE[name][0]()
+    rep = _reps(grp)[rep_name]
+    gen = torch.Generator().manual_seed(seed)
+    coef = torch.randn(grp.dim, generator=gen) * 0.6
+    g = grp.exp(coef)
+    expected = torch.linalg.matrix_exp(torch.einsum("d,dij->ij", coef, rep.algebra()))
+    assert torch.allclose(rep(g), expected, atol=1e-10)
+
+
+@pytest.mark.parametrize("name, rep_name", CASES)
+@given(seed=st.integers(0, 2**31 - 1))
+def test_rho_is_a_group_homomorphism(name, rep_name, seed):
+    grp = CATALOGUE[name][0]()
+    rep = _reps(grp)[rep_name]
+    a, b = grp.sample(2, generator=seed, scale=0.5)
+    assert torch.allclose(rep(a @ b), rep(a) @ rep(b), atol=1e-9)
+    # discrete generators: rep.discrete() agrees with rho evaluated on the generator matrices
+    if grp.num_discrete:
+        assert torch.allclose(rep.discrete(), rep(grp.discrete), atol=1e-12)
+
+
+@pytest.mark.parametrize("name, rep_name", CASES)
+def test_matrix_free_products_match_dense(name, rep_name):
+    grp = CATALOGUE[name][0]()
+    rep = _reps(grp)[rep_name]
+    v = torch.randn(rep.size, 3)
+    assert torch.allclose(rep.apply_algebra(v), rep.algebra() @ v, atol=1e-12)
+    assert torch.allclose(rep.apply_discrete(v), rep.discrete() @ v, atol=1e-12)
+    g = grp.sample(2, generator=1)
+    assert torch.allclose(rep.apply_element(g, v), rep(g) @ v, atol=1e-10)
+
+
+def test_sizes_and_names():
+    v = V(G.SO(3))
+    assert (v**4).size == 81 and (v + v).size == 6 and (v >> v).size == 9 and (v**0).size == 1
+    assert "⊗" in (v * v).name and "+" in (v + v).name
+    assert (v * v).dual.size == 9 and (v + v).dual.size == 6
+
+
+def test_tensor_power_stays_matrix_free_beyond_dense_limit():
+    v = V(G.SO(3))
+    big = v**9  # size 19683 > DENSE_LIMIT
+    assert big.size > DENSE_LIMIT
+    x = torch.randn(big.size)
+    out = big.apply_algebra(x)
+    assert out.shape == (3, big.size)
+    # invariance of the contraction <x, x>: sum of x ⊙ dρ(ξ) x is zero for antisymmetric dρ
+    assert torch.allclose((out * x).sum(1), torch.zeros(3), atol=1e-9)
+    with pytest.raises(ValueError, match="matrix-free"):
+        big.algebra()
+
+
+def test_bad_combinations():
+    a, b = V(G.SO(3)), V(G.SO(2))
+    with pytest.raises(ValueError, match="different groups"):
+        a + b
+    with pytest.raises(ValueError, match="different groups"):
+        a * b
+    with pytest.raises(ValueError, match=">= 0"):
+        a ** -1
+    with pytest.raises(TypeError):
+        a ** 1.5
+    with pytest.raises(ValueError, match="3×3"):
+        a(torch.eye(4))
+    with pytest.raises(ValueError, match="leading axis"):
+        a.apply_algebra(torch.zeros(4))
+    with pytest.raises(ValueError, match="affine"):
+        linear_part(G.SO(3))
+    with pytest.raises(TypeError, match="Group"):
+        V("SO(3)")
