@@ -1,15 +1,21 @@
-"""Reproducible experiments; each module has ``run(quick, out, device) -> markdown``."""
+"""Reproducible experiments for ``liekit reproduce``.
+
+Each experiment is a module ``liekit.experiments.<name>`` with a function
+``run(quick: bool, out: pathlib.Path, device: str) -> str`` that writes its figures into
+``out`` and returns its report section as markdown.
+"""
 
 from importlib import import_module
+from importlib.util import find_spec
 
-#: name -> module path of every experiment ``liekit reproduce`` knows
-EXPERIMENTS = {
-    "sphere": "liekit.experiments.sphere",
-}
+#: every experiment, in report order (those whose module is not there yet are skipped)
+ORDER = ["sphere", "enforce", "discover", "promote", "recovery", "bergman", "params"]
+
+EXPERIMENTS = [n for n in ORDER if find_spec(f"liekit.experiments.{n}") is not None]
 
 
 def get(name: str):
     """The ``run`` function of experiment ``name``."""
     if name not in EXPERIMENTS:
         raise ValueError(f"unknown experiment {name!r}; choose from {', '.join(EXPERIMENTS)}")
-    return import_module(EXPERIMENTS[name]).run
+    return import_module(f"liekit.experiments.{name}").run
