@@ -1,0 +1,1 @@
+"""Layer 4: integrations — plots, scikit-learn / pysindy adapters, torch modules."""
