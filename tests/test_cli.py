@@ -15,6 +15,9 @@ def test_reproduce_quick_writes_report(tmp_path, capsys):
     assert "dimension: 3 (so(3) has 3)" in report
     angle = float(report.split("largest principal angle to so(3): ")[1].split()[0])
     assert angle < 1e-8
+    assert (tmp_path / "sphere_spectrum.png").stat().st_size > 1000
+    page = (tmp_path / "report.html").read_text()
+    assert "<table>" in page and 'src="sphere_spectrum.png"' in page and "torch" in page
 
 
 def test_unknown_experiment(tmp_path, capsys):

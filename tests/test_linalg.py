@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from liekit.linalg import (
     GramAccumulator,
     IllConditionedWarning,
+    echelon_basis,
     nullspace,
     nullspace_from_gram,
     nullspace_iterative,
@@ -115,3 +116,16 @@ def test_bad_input():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert nullspace(torch.zeros(0, 3)).dim == 3
+
+
+def test_echelon_basis_keeps_span_and_is_readable():
+    from liekit.groups import GL, SO
+
+    so3 = SO(3).algebra.reshape(3, 9).T  # so(3) as vectors in gl(3) coordinates
+    Q, _ = torch.linalg.qr(so3 @ torch.randn(3, 3, generator=torch.Generator().manual_seed(0)))
+    E = echelon_basis(Q)
+    assert float(principal_angles(E, so3).max()) < 1e-12
+    mats = torch.einsum("dr,dij->rij", E, GL(3).algebra)
+    assert int((mats != 0).sum()) == 6  # three elementary rotations, two entries each
+    with pytest.raises(ValueError, match="basis must have 2 axes"):
+        echelon_basis(torch.zeros(3))

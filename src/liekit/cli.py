@@ -10,8 +10,14 @@ from pathlib import Path
 from . import __version__
 
 
+def _bar(done: int, total: int, width: int = 24) -> str:
+    filled = int(width * done / max(total, 1))
+    return "[" + "#" * filled + "." * (width - filled) + f"] {done}/{total}"
+
+
 def _reproduce(args: argparse.Namespace) -> int:
     from .experiments import EXPERIMENTS, get
+    from .report import write_report
 
     names = args.only or list(EXPERIMENTS)
     for n in names:
@@ -19,19 +25,25 @@ def _reproduce(args: argparse.Namespace) -> int:
             print(f"liekit reproduce: unknown experiment {n!r}; choose from {', '.join(EXPERIMENTS)}",
                   file=sys.stderr)
             return 2
+    if args.device.startswith("cuda"):
+        import torch
+
+        if not torch.cuda.is_available():
+            print("liekit reproduce: --device cuda given but torch sees no CUDA device", file=sys.stderr)
+            return 2
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    sections = [f"# liekit {__version__} — reproduction report\n"]
-    for n in names:
+    sections = []
+    for i, n in enumerate(names):
+        print(f"{_bar(i, len(names))} {n}: running{' (quick)' if args.quick else ''} ...", flush=True)
         t0 = time.perf_counter()
-        print(f"[{n}] running{' (quick)' if args.quick else ''} ...", flush=True)
         text = get(n)(quick=args.quick, out=out, device=args.device)
         dt = time.perf_counter() - t0
         print(text, flush=True)
-        print(f"[{n}] done in {dt:.1f} s", flush=True)
-        sections.append(text + f"\n_{n}: {dt:.1f} s_\n")
-    (out / "report.md").write_text("\n".join(sections))
-    print(f"report written to {out / 'report.md'}")
+        print(f"{_bar(i + 1, len(names))} {n}: done in {dt:.1f} s", flush=True)
+        sections.append((n, text, dt))
+    path = write_report(out, sections, quick=args.quick, device=args.device)
+    print(f"report written to {path} (and {path.with_suffix('.html').name})")
     return 0
 
 

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 
 from ..groups import GL, SO
 from ..lie import PolynomialBasis, lie_derivative
-from ..linalg import Nullspace, nullspace, principal_angles
+from ..linalg import Nullspace, echelon_basis, nullspace, principal_angles
 
 
 @dataclass
@@ -45,7 +46,8 @@ def sphere_symmetries(n_points: int = 2000, noise: float = 0.0, seed: int = 0) -
     candidate = GL(3)
     L = lie_derivative(lambda z: basis(z) @ q, candidate, x)[:, :, 0]  # (N, d)
     symmetry = nullspace(L, rtol=max(1e-8, 10 * noise))
-    gens = torch.einsum("dr,dij->rij", symmetry.basis, candidate.algebra)
+    # readable basis of the same span (elementary rotations); the span is what is compared
+    gens = torch.einsum("dr,dij->rij", echelon_basis(symmetry.basis), candidate.algebra)
     truth = SO(3).algebra.reshape(3, -1).T
     found = gens.reshape(gens.shape[0], -1).T
     angle = float(principal_angles(found, truth).max()) if gens.shape[0] == 3 else float("inf")
@@ -64,9 +66,17 @@ def run(quick: bool = False, out=None, device: str = "cpu") -> str:
         f"largest principal angle to so(3): {res.angle_to_so3:.2e} rad",
         f"time: {res.seconds:.3f} s",
         "",
-        "generators (rows of each 3×3 matrix):",
+        "generators (echelon basis of the discovered span; rows of each 3×3 matrix):",
     ]
     for i, g in enumerate(res.generators):
         rows = "; ".join(" ".join(f"{v:+.4f}" for v in row) for row in g.tolist())
-        lines.append(f"  xi_{i}: [{rows}]")
+        lines.append(f"- xi_{i}: [{rows}]")
+    if out is not None:
+        from ..integrations.plots import plot_generators, plot_spectrum, save
+
+        save(plot_spectrum(res.symmetry.singular_values, res.symmetry.tol,
+                           title="sphere: spectrum of ξ ↦ L_ξ q over gl(3)"), Path(out) / "sphere_spectrum.png")
+        save(plot_generators(res.generators, axis_labels=["x", "y", "z"], title="discovered generators (so(3))"),
+             Path(out) / "sphere_generators.png")
+        lines += ["", "![spectrum](sphere_spectrum.png)", "", "![generators](sphere_generators.png)"]
     return "\n".join(lines) + "\n"

@@ -130,9 +130,12 @@ def monomial_derivative_matrices(basis: PolynomialBasis, A: Any) -> torch.Tensor
     d = At.shape[0]
     D = At.new_zeros((d, P, P))
     if rows:
-        vals = At[:, src_i, src_j] * torch.tensor(mult, dtype=At.dtype, device=At.device)
+        dev = At.device
+        si, sj = torch.tensor(src_i, device=dev), torch.tensor(src_j, device=dev)
+        vals = At[:, si, sj] * torch.tensor(mult, dtype=At.dtype, device=dev)
         D.index_put_(
-            (torch.arange(d, device=At.device)[:, None], torch.tensor(rows)[None], torch.tensor(cols)[None]),
+            (torch.arange(d, device=dev)[:, None], torch.tensor(rows, device=dev)[None],
+             torch.tensor(cols, device=dev)[None]),
             vals,
             accumulate=True,
         )

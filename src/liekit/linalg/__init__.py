@@ -4,6 +4,7 @@ from .gram import GramAccumulator
 from .nullspace import (
     IllConditionedWarning,
     Nullspace,
+    echelon_basis,
     nullspace,
     nullspace_from_gram,
     nullspace_iterative,
@@ -11,6 +12,6 @@ from .nullspace import (
 )
 
 __all__ = [
-    "GramAccumulator", "IllConditionedWarning", "Nullspace", "nullspace", "nullspace_from_gram",
+    "GramAccumulator", "IllConditionedWarning", "echelon_basis", "Nullspace", "nullspace", "nullspace_from_gram",
     "nullspace_iterative", "principal_angles",
 ]

@@ -26,7 +26,7 @@ from .._validation import as_tensor, check_nonnegative, check_positive_int
 
 __all__ = [
     "Nullspace", "IllConditionedWarning", "nullspace", "nullspace_from_gram",
-    "nullspace_iterative", "principal_angles",
+    "nullspace_iterative", "principal_angles", "echelon_basis",
 ]
 
 DEFAULT_RTOL = 1e-8
@@ -228,6 +228,25 @@ def nullspace_iterative(
     gap = (float(kept[-1]) / float(sv[len(sv) - n_null]) if n_null and len(kept) and float(sv[len(sv) - n_null]) > 0
            else math.inf)
     return Nullspace(basis=q, singular_values=sv, tol=math.sqrt(thresh), gap=gap)
+
+
+def echelon_basis(basis: Any) -> torch.Tensor:
+    """The same column span in reduced echelon form: readable generators.
+
+    For an orthonormal basis ``B`` of shape ``(p, r)``, picks ``r`` well-conditioned pivot
+    rows by column-pivoted QR of ``Bᵀ`` and returns ``B (B[pivots])⁻¹``, whose pivot rows form
+    the identity (e.g. so(3) inside gl(3) comes back as the three elementary rotations).
+    """
+    from scipy.linalg import qr
+
+    b = as_tensor(basis, "basis", ndim=2)
+    if b.shape[1] == 0:
+        return b
+    _, _, piv = qr(b.T.detach().cpu().numpy(), pivoting=True, mode="economic")
+    rows = torch.as_tensor(np.sort(piv[: b.shape[1]]), device=b.device)
+    out = b @ torch.linalg.inv(b[rows])
+    out[out.abs() < 1e-13 * out.abs().max()] = 0.0
+    return out
 
 
 def principal_angles(A: Any, B: Any) -> torch.Tensor:
