@@ -129,3 +129,12 @@ def test_echelon_basis_keeps_span_and_is_readable():
     assert int((mats != 0).sum()) == 6  # three elementary rotations, two entries each
     with pytest.raises(ValueError, match="basis must have 2 axes"):
         echelon_basis(torch.zeros(3))
+
+
+def test_scale_decides_when_every_direction_is_null():
+    A = 1e-14 * torch.randn(20, 4)  # round-off only: every direction is null
+    assert nullspace(A, warn_gap=None).dim < 4  # relative to sigma_1 = round-off, it cannot tell
+    assert nullspace(A, scale=1.0).dim == 4
+    assert nullspace_from_gram(A.T @ A, scale=1.0).dim == 4
+    with pytest.raises(ValueError, match="scale"):
+        nullspace(A, scale=-1.0)

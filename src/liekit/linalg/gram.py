@@ -61,8 +61,8 @@ class GramAccumulator:
         return self.gram / max(self.samples, 1)
 
     def nullspace(self, *, rtol: float = DEFAULT_RTOL, atol: float = 0.0,
-                  warn_gap: float | None = 10.0) -> Nullspace:
+                  warn_gap: float | None = 10.0, scale: float | None = None) -> Nullspace:
         """Nullspace of the stacked rows, decided from the accumulated Gram matrix."""
         if self.gram is None:
             raise ValueError("no rows were accumulated: the data stream was empty")
-        return nullspace_from_gram(self.gram, rtol=rtol, atol=atol, warn_gap=warn_gap)
+        return nullspace_from_gram(self.gram, rtol=rtol, atol=atol, warn_gap=warn_gap, scale=scale)

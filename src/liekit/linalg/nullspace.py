@@ -80,10 +80,10 @@ class Nullspace:
 
 def _decide(
     sv_desc: torch.Tensor, vectors: torch.Tensor, rtol: float, atol: float, warn_gap: float | None,
-    extra_tol: float = 0.0,
+    extra_tol: float = 0.0, scale: float | None = None,
 ) -> Nullspace:
     p = sv_desc.shape[0]
-    top = float(sv_desc[0]) if p else 0.0
+    top = (float(sv_desc[0]) if p else 0.0) if scale is None else check_nonnegative(scale, "scale")
     tol = max(rtol * top, atol, extra_tol)
     null = sv_desc <= tol
     r = int(null.sum())
@@ -109,12 +109,15 @@ def _check_tols(rtol: float, atol: float) -> tuple[float, float]:
 
 
 def nullspace(
-    A: Any, *, rtol: float = DEFAULT_RTOL, atol: float = 0.0, warn_gap: float | None = 10.0
+    A: Any, *, rtol: float = DEFAULT_RTOL, atol: float = 0.0, warn_gap: float | None = 10.0,
+    scale: float | None = None,
 ) -> Nullspace:
     r"""Nullspace of ``A`` (shape ``(M, p)``) from its SVD: :math:`\{w : A w = 0\}`.
 
     Returns a :class:`Nullspace` with an orthonormal basis ``(p, r)``, all ``p`` singular
-    values (zeros padded when ``M < p``), the tolerance and the gap.
+    values (zeros padded when ``M < p``), the tolerance and the gap. ``scale`` replaces
+    :math:`\sigma_1` as the reference of ``rtol`` — needed when every direction may be null,
+    so that :math:`\sigma_1` itself is round-off (e.g. pass the norm of the data).
     """
     rtol, atol = _check_tols(rtol, atol)
     a = as_tensor(A, "A", ndim=2, dtype=None)
@@ -131,17 +134,19 @@ def nullspace(
         s = torch.cat([s, s.new_zeros(p - s.shape[0])])
     # round-off floor: singular values below ~eps·σ₁·max(M,p) are indistinguishable from 0
     eps_floor = torch.finfo(a.dtype).eps * max(M, p) * (float(s[0]) if p else 0.0)
-    return _decide(s, vh.T.conj(), rtol, atol, warn_gap, extra_tol=eps_floor)
+    return _decide(s, vh.T.conj(), rtol, atol, warn_gap, extra_tol=eps_floor, scale=scale)
 
 
 def nullspace_from_gram(
-    G: Any, *, rtol: float = DEFAULT_RTOL, atol: float = 0.0, warn_gap: float | None = 10.0
+    G: Any, *, rtol: float = DEFAULT_RTOL, atol: float = 0.0, warn_gap: float | None = 10.0,
+    scale: float | None = None,
 ) -> Nullspace:
     r"""Nullspace of :math:`A` given only its Gram matrix :math:`G = A^T A` (``p × p``, PSD).
 
     Singular values are :math:`\sqrt{\max(\lambda_i(G), 0)}`. Note that round-off in
     :math:`G` limits the resolvable singular values to about :math:`\sqrt{\epsilon}\,\sigma_1`
-    (≈ 1.5e-8 relative in float64); the default ``rtol`` sits above that floor.
+    (≈ 1.5e-8 relative in float64); the default ``rtol`` sits above that floor. ``scale``
+    (a singular-value magnitude) replaces :math:`\sigma_1` as the reference of ``rtol``.
     """
     rtol, atol = _check_tols(rtol, atol)
     g = as_tensor(G, "G", ndim=2, dtype=None)
@@ -156,7 +161,7 @@ def nullspace_from_gram(
     sv = evals.clamp_min(0).sqrt().flip(0)
     vecs = evecs.flip(1)
     floor = math.sqrt(torch.finfo(g.dtype).eps * g.shape[0]) * float(sv[0])
-    return _decide(sv, vecs, rtol, atol, warn_gap, extra_tol=floor)
+    return _decide(sv, vecs, rtol, atol, warn_gap, extra_tol=floor, scale=scale)
 
 
 def nullspace_iterative(
