@@ -60,6 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--out", default="liekit-report", help="report folder (default: liekit-report)")
     r.add_argument("--device", default="cpu", help="torch device, e.g. cuda")
     r.set_defaults(func=_reproduce)
+    from .cli_discover import add_parser as add_discover_parser
+
+    add_discover_parser(sub)
     return p
 
 

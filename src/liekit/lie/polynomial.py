@@ -70,17 +70,17 @@ class PolynomialBasis:
             raise ValueError(f"x must have shape (N, {self.m}), got {tuple(xt.shape)}")
         e = self.exponents.to(xt.device)
         # products of powers; integer powers keep autodiff exact at x = 0
-        cols = []
         maxdeg = self.degree
-        powers = [torch.ones_like(xt)]
+        # xt ** 0 rather than ones_like: factory functions under torch.func.jvp import
+        # torch._dynamo (seconds on first use); the derivative of x**0 is 0, also at x = 0
+        powers = [xt**0]
         for _ in range(maxdeg):
             powers.append(powers[-1] * xt)
         P = torch.stack(powers, dim=0)  # (D+1, N, m)
         idx = e.T  # (m, P)
         # gather P[e[p, i], :, i] for each monomial p and variable i
         g = P[idx, :, torch.arange(self.m, device=xt.device)[:, None]]  # (m, P, N)
-        cols = g.prod(dim=0).T
-        return cols
+        return g.prod(dim=0).T
 
     def names(self, variables: list[str] | None = None) -> list[str]:
         """Readable monomial names, e.g. ``['1', 'x0', 'x1', 'x0^2', 'x0 x1', ...]``."""
