@@ -124,20 +124,7 @@ def lie_derivative(
     Tensor, shape (N, d, k)
         ``out[n, i] = DF(x_n) X_i(x_n) - t_i(x_n) F(x_n)``, in the model's dtype.
     """
-    act, xt, dtype = _prepare(F, action, x, rep_out)
-    if batch_size is not None:
-        check_positive_int(batch_size, "batch_size")
-    parts = []
-    for sl in _batches(xt.shape[0], batch_size):
-        xb = xt[sl].to(dtype)
-        Fx, dF = _directional(F, xb, act.base_field(xb))
-        if Fx.ndim != 2:
-            raise ValueError(f"F must return (N, k) or (N,), got shape {tuple(Fx.shape)}")
-        _check_out_dim(act, Fx.shape[1])
-        t = act.fiber(xb).to(dtype)
-        tF = torch.einsum("dkl,nl->ndk", t, Fx) if t.ndim == 3 else torch.einsum("ndkl,nl->ndk", t, Fx)
-        parts.append(dF - tF)
-    return torch.cat(parts)
+    return _lie_derivative(F, action, x, rep_out, batch_size, basis=False)
 
 
 def lie_derivative_basis(
@@ -155,21 +142,30 @@ def lie_derivative_basis(
     ``out[n, i, :, j] = (L_{ξ_i} Φ_j)(x_n)``, so that
     :math:`\mathcal{L}_{\xi_i}F_\theta(x_n) = \text{out}[n, i]\,\theta`.
     """
-    act, xt, dtype = _prepare(Phi, action, x, rep_out)
+    return _lie_derivative(Phi, action, x, rep_out, batch_size, basis=True)
+
+
+def _lie_derivative(
+    F: Model, action: Any, x: Any, rep_out: Any, batch_size: int | None, *, basis: bool
+) -> torch.Tensor:
+    """Shared loop: ``DF·X − t·F`` batch by batch; ``basis`` adds a trailing parameter axis p."""
+    act, xt, dtype = _prepare(F, action, x, rep_out)
     if batch_size is not None:
         check_positive_int(batch_size, "batch_size")
+    name, want = ("Phi", "(N, k, p) or (N, p)") if basis else ("F", "(N, k) or (N,)")
     parts = []
     for sl in _batches(xt.shape[0], batch_size):
         xb = xt[sl].to(dtype)
-        Px, dP = _directional(Phi, xb, act.base_field(xb))
-        if Px.ndim == 2:  # scalar outputs: (N, p) -> (N, 1, p)
-            Px, dP = Px[:, None], dP[:, :, None]
-        if Px.ndim != 3:
-            raise ValueError(f"Phi must return (N, k, p) or (N, p), got shape {tuple(Px.shape)}")
-        _check_out_dim(act, Px.shape[1])
+        Fx, dF = _directional(F, xb, act.base_field(xb))
+        if basis and Fx.ndim == 2:  # scalar outputs: (N, p) -> (N, 1, p)
+            Fx, dF = Fx[:, None], dF[:, :, None]
+        if Fx.ndim != (3 if basis else 2):
+            raise ValueError(f"{name} must return {want}, got shape {tuple(Fx.shape)}")
+        _check_out_dim(act, Fx.shape[1])
         t = act.fiber(xb).to(dtype)
-        tP = torch.einsum("dkl,nlp->ndkp", t, Px) if t.ndim == 3 else torch.einsum("ndkl,nlp->ndkp", t, Px)
-        parts.append(dP - tP)
+        # t acts on the output axis k: (d, k, l) constant or (N, d, k, l) point-dependent
+        tF = torch.einsum("dkl,nl...->ndk...", t, Fx) if t.ndim == 3 else torch.einsum("ndkl,nl...->ndk...", t, Fx)
+        parts.append(dF - tF)
     return torch.cat(parts)
 
 
