@@ -2,11 +2,17 @@
 
 from .action import Action, AffineAction, LinearAction, as_action
 from .derivative import evaluate_model, lie_derivative, lie_derivative_basis
-from .polynomial import PolynomialBasis, monomial_derivative_matrices, n_monomials, polynomial_lie_derivative
+from .polynomial import (
+    PolynomialBasis,
+    monomial_derivative_matrices,
+    n_monomials,
+    polynomial_lie_derivative,
+    substitution_matrix,
+)
 from .streaming import algebra_gram, iter_batches, parameter_gram
 
 __all__ = [
     "Action", "AffineAction", "LinearAction", "as_action", "evaluate_model", "lie_derivative",
     "lie_derivative_basis", "PolynomialBasis", "monomial_derivative_matrices", "n_monomials",
-    "polynomial_lie_derivative", "algebra_gram", "iter_batches", "parameter_gram",
+    "polynomial_lie_derivative", "substitution_matrix", "algebra_gram", "iter_batches", "parameter_gram",
 ]

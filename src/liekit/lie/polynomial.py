@@ -29,7 +29,8 @@ import torch
 from .._validation import as_tensor, check_positive_int
 from .action import as_action
 
-__all__ = ["PolynomialBasis", "polynomial_lie_derivative", "monomial_derivative_matrices"]
+__all__ = ["PolynomialBasis", "polynomial_lie_derivative", "monomial_derivative_matrices", "substitution_matrix",
+           "n_monomials"]
 
 
 class PolynomialBasis:
@@ -164,6 +165,50 @@ def polynomial_lie_derivative(action: Any, degree: int, *, rep_out: Any = None) 
     L = torch.stack([torch.kron(eye_k, D[i]) - torch.kron(B[i], eye_P) for i in range(D.shape[0])]) \
         if D.shape[0] else D.new_zeros((0, k * P, k * P))
     return L, basis
+
+
+def substitution_matrix(basis: PolynomialBasis, g: Any) -> torch.Tensor:
+    r"""The matrix :math:`S_g` of :math:`p \mapsto p \circ g` on coefficients of ``basis``.
+
+    ``g`` is ``(m, m)`` (linear, :math:`x \mapsto g x`) or ``(m, m + 1)`` (affine
+    ``[A | b]``, :math:`x \mapsto A x + b`). Column :math:`\alpha` of the returned ``(P, P)``
+    matrix holds the coefficients of :math:`(g x)^\alpha`, built degree by degree from
+    :math:`(gx)^\alpha = (gx)^{\alpha - e_i}\,(gx)_i` — exact arithmetic on the entries of
+    ``g`` (bit-exact for signed permutation matrices). ``basis`` must start at degree 0.
+    """
+    if not isinstance(basis, PolynomialBasis):
+        raise TypeError(f"basis must be a PolynomialBasis, got {type(basis).__name__}")
+    if basis.min_degree != 0:
+        raise ValueError("substitution_matrix needs a PolynomialBasis with min_degree=0")
+    m, P, D = basis.m, basis.size, basis.degree
+    gt = as_tensor(g, "g", ndim=2)
+    if gt.shape == (m, m):
+        gt = torch.cat([gt, gt.new_zeros((m, 1))], dim=1)
+    if tuple(gt.shape) != (m, m + 1):
+        raise ValueError(f"g must have shape ({m}, {m}) or ({m}, {m + 1}), got {tuple(gt.shape)}")
+    exps = basis.exponents.tolist()
+    degs = basis.exponents.sum(1)
+    p_low = int((degs < D).sum())  # monomials of degree < D come first (graded order)
+    mul = torch.empty((m, max(p_low, 0)), dtype=torch.long)
+    for b in range(p_low):
+        e = exps[b]
+        for j in range(m):
+            f = list(e)
+            f[j] += 1
+            mul[j, b] = basis.index[tuple(f)]
+    S = gt.new_zeros((P, P))
+    S[0, 0] = 1.0
+    flat_mul = mul.reshape(-1)
+    for a in range(1, P):
+        e = exps[a]
+        i = next(k for k, v in enumerate(e) if v)
+        f = list(e)
+        f[i] -= 1
+        parent = S[:p_low, basis.index[tuple(f)]]  # (P_low,): the image of x^(α - e_i)
+        col = S[:, a]
+        col[:p_low] += gt[i, m] * parent
+        col.index_add_(0, flat_mul, (gt[i, :m, None] * parent[None, :]).reshape(-1))
+    return S
 
 
 def n_monomials(m: int, degree: int) -> int:

@@ -1,0 +1,170 @@
+r"""Equivariant polynomial regression: coefficients in the exact nullspace of the Lie derivative.
+
+A polynomial model :math:`F(x) = C\,\phi(x)` (``C`` of shape ``(k, P)``, monomials
+:math:`\phi` of degree ≤ D from :class:`~liekit.lie.PolynomialBasis`) is equivariant iff
+
+* :math:`\mathcal{L}_{\xi_i} F = 0` for every algebra basis element — on coefficients the
+  exact matrices ``L`` of :func:`liekit.lie.polynomial_lie_derivative`,
+  :math:`L_i\,\mathrm{vec}(C) = 0`;
+* :math:`F(g_j x) = \rho_{out}(g_j) F(x)` for every discrete generator — with the exact
+  substitution matrix :math:`\phi(g x) = M_g\,\phi(x)` this is
+  :math:`C M_g - \rho_{out}(g_j) C = 0`, i.e.
+  :math:`(I_k \otimes M_g^T - \rho_{out}(g_j) \otimes I_P)\,\mathrm{vec}(C) = 0`.
+
+The orthonormal nullspace basis :math:`B` (``kP × r``) of the stacked constraint
+parametrises every equivariant polynomial, :math:`\mathrm{vec}(C) = B\theta`, and the
+regressor fits :math:`\theta` by (ridge) least squares — equivariant for every value of
+the data, not approximately.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.utils.validation import check_is_fitted
+
+from .._validation import as_tensor, check_nonnegative, check_positive_int
+from ..groups import Group
+from ..lie import AffineAction, LinearAction, PolynomialBasis, polynomial_lie_derivative, substitution_matrix
+from ..linalg import Nullspace, nullspace
+from ..reps import Rep, standard, trivial
+from .basis import EmptyEquivariantSpaceError
+
+__all__ = ["EquivariantPolynomialRegressor", "equivariant_polynomial_basis"]
+
+
+def equivariant_polynomial_basis(
+    group: Group, rep_in: Rep | None, rep_out: Rep | None, degree: int, *, rtol: float = 1e-8,
+) -> tuple[torch.Tensor, PolynomialBasis, Nullspace]:
+    r"""Orthonormal basis ``(kP, r)`` of the coefficients of equivariant polynomials of degree ≤ ``degree``.
+
+    Returns ``(B, phi, nullspace)``: ``vec(C) = B θ`` (row-major ``C`` of shape ``(k, P)``)
+    gives :math:`F(x) = C\phi(x)` with :math:`F(g x) = \rho_{out}(g) F(x)` for all ``g``.
+    """
+    if not isinstance(group, Group):
+        raise TypeError(f"group must be a Group, got {type(group).__name__}")
+    degree = check_positive_int(degree, "degree", minimum=0)
+    rtol = check_nonnegative(rtol, "rtol")
+    if rep_out is None:
+        rep_out = trivial(group)
+    if not isinstance(rep_out, Rep):
+        raise TypeError(f"rep_out must be a Rep, got {type(rep_out).__name__}")
+    if group.affine:
+        if rep_in is not None:
+            raise ValueError(f"{group.name} is affine: it acts on R^{group.n - 1} itself; leave rep_in=None")
+        action = AffineAction(group, rep_out)
+        m = group.n - 1
+        disc_in = group.discrete[:, :m, :]  # (r, m, m+1)
+    else:
+        if rep_in is None:
+            rep_in = standard(group)
+        if not isinstance(rep_in, Rep):
+            raise TypeError(f"rep_in must be a Rep, got {type(rep_in).__name__}")
+        for name, rep in (("rep_in", rep_in), ("rep_out", rep_out)):
+            if rep.group is not group and rep.group != group:
+                raise ValueError(f"{name} is a representation of {rep.group.name}, not of {group.name}")
+        action = LinearAction(rep_in, rep_out)
+        disc_in = rep_in.discrete()
+    if rep_out.group is not group and rep_out.group != group:
+        raise ValueError(f"rep_out is a representation of {rep_out.group.name}, not of {group.name}")
+    L, phi = polynomial_lie_derivative(action, degree)
+    k, P = rep_out.size, phi.size
+    rows = [L.reshape(-1, k * P)] if L.shape[0] else []
+    disc_out = rep_out.discrete()
+    eye_k = torch.eye(k, dtype=L.dtype, device=L.device)
+    eye_P = torch.eye(P, dtype=L.dtype, device=L.device)
+    for j in range(disc_in.shape[0]):
+        # F(g x) = C S_g^T φ(x) must equal ρ_out(g) C φ(x): on row-major vec(C), I ⊗ S_g − ρ_out(g) ⊗ I
+        S = substitution_matrix(phi, disc_in[j]).to(L.device)
+        rows.append(torch.kron(eye_k, S) - torch.kron(disc_out[j].to(L.dtype), eye_P))
+    if not rows:
+        eye = torch.eye(k * P, dtype=L.dtype, device=L.device)
+        return eye, phi, Nullspace(eye, eye.new_zeros(k * P), 0.0, float("nan"))
+    A = torch.cat(rows)
+    ns = nullspace(A, rtol=rtol, atol=rtol, warn_gap=None)
+    return ns.basis, phi, ns
+
+
+class EquivariantPolynomialRegressor(RegressorMixin, BaseEstimator):
+    r"""Least-squares polynomial regression restricted to exactly equivariant polynomials.
+
+    :math:`F(x) = C\phi(x)`, ``vec(C) = B θ`` with ``B`` from
+    :func:`equivariant_polynomial_basis`; ``θ`` minimises
+    :math:`\sum_n \|F(x_n) - y_n\|^2 + \alpha \|C\|_F^2`.
+
+    Parameters
+    ----------
+    group : Group
+    rep_in : Rep, optional
+        Representation on the inputs (default: the standard one; ``None`` for affine groups).
+    rep_out : Rep, optional
+        Representation on the outputs (default: trivial — invariant regression).
+    degree : int
+        Largest polynomial degree.
+    alpha : float
+        Ridge penalty on the coefficients.
+    rtol : float
+        Relative tolerance of the nullspace rank decision.
+
+    Attributes
+    ----------
+    coef_ : ndarray, shape (k, P)
+        Coefficients on the monomials ``polynomial_basis_``.
+    basis_ : Tensor, shape (kP, r)
+        The equivariant coefficient basis; ``spectrum_`` holds its singular values.
+    """
+
+    def __init__(self, group: Group, rep_in: Rep | None = None, rep_out: Rep | None = None, degree: int = 2,
+                 alpha: float = 0.0, rtol: float = 1e-8) -> None:
+        self.group = group
+        self.rep_in = rep_in
+        self.rep_out = rep_out
+        self.degree = degree
+        self.alpha = alpha
+        self.rtol = rtol
+
+    def fit(self, X: Any, y: Any) -> EquivariantPolynomialRegressor:
+        alpha = check_nonnegative(self.alpha, "alpha")
+        B, phi, ns = equivariant_polynomial_basis(self.group, self.rep_in, self.rep_out, self.degree, rtol=self.rtol)
+        k, P = (self.rep_out.size if self.rep_out is not None else 1), phi.size
+        if B.shape[1] == 0:
+            raise EmptyEquivariantSpaceError(
+                f"no non-zero equivariant polynomial of degree <= {self.degree} for {self.group.name}"
+            )
+        Xt = as_tensor(X, "X", ndim=2)
+        if Xt.shape[1] != phi.m:
+            raise ValueError(f"X must have shape (N, {phi.m}), got {tuple(Xt.shape)}")
+        yt = as_tensor(y, "y", ndim=(1, 2))
+        self._y_1d = yt.ndim == 1
+        if yt.ndim == 1:
+            yt = yt[:, None]
+        if yt.shape != (Xt.shape[0], k):
+            raise ValueError(
+                f"y must have shape ({Xt.shape[0]}, {k}) or ({Xt.shape[0]},) for k=1, got {tuple(yt.shape)}"
+            )
+        if Xt.shape[0] < 1:
+            raise ValueError("X must have at least one sample")
+        feats = phi(Xt)  # (N, P)
+        Z = torch.einsum("np,kpr->nkr", feats, B.reshape(k, P, -1)).reshape(-1, B.shape[1])
+        target = yt.reshape(-1)
+        if alpha > 0:
+            r = B.shape[1]
+            Z = torch.cat([Z, alpha ** 0.5 * torch.eye(r, dtype=Z.dtype)])
+            target = torch.cat([target, target.new_zeros(r)])
+        theta = torch.linalg.lstsq(Z, target[:, None], driver="gelsd").solution[:, 0]
+        self.theta_ = theta.numpy()
+        self.coef_ = (B @ theta).reshape(k, P).numpy()
+        self.basis_, self.polynomial_basis_, self.spectrum_ = B, phi, ns
+        self.n_features_in_ = phi.m
+        return self
+
+    def predict(self, X: Any) -> np.ndarray:
+        check_is_fitted(self, "coef_")
+        Xt = as_tensor(X, "X", ndim=2)
+        if Xt.shape[1] != self.n_features_in_:
+            raise ValueError(f"X must have shape (N, {self.n_features_in_}), got {tuple(Xt.shape)}")
+        out = (self.polynomial_basis_(Xt) @ torch.as_tensor(self.coef_).T).numpy()
+        return out[:, 0] if self._y_1d else out
