@@ -20,6 +20,12 @@ def test_reproduce_quick_writes_report(tmp_path, capsys):
     assert "<table>" in page and 'src="sphere_spectrum.png"' in page and "torch" in page
 
 
+def test_only_option_selects_experiments(tmp_path, capsys):
+    assert main(["reproduce", "--only", "sphere", "--quick", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "1/1 sphere: done" in out and "discover" not in out
+
+
 def test_unknown_experiment(tmp_path, capsys):
     assert main(["reproduce", "nope", "--out", str(tmp_path)]) == 2
     assert "unknown experiment 'nope'" in capsys.readouterr().err

@@ -19,7 +19,7 @@ def _reproduce(args: argparse.Namespace) -> int:
     from .experiments import EXPERIMENTS, get
     from .report import write_report
 
-    names = args.only or list(EXPERIMENTS)
+    names = list(dict.fromkeys(args.names + args.only)) or list(EXPERIMENTS)
     for n in names:
         if n not in EXPERIMENTS:
             print(f"liekit reproduce: unknown experiment {n!r}; choose from {', '.join(EXPERIMENTS)}",
@@ -55,7 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"liekit {__version__}")
     sub = p.add_subparsers(dest="command")
     r = sub.add_parser("reproduce", help="run the papers' experiments and write a report")
-    r.add_argument("only", nargs="*", help="experiment names (default: all)")
+    r.add_argument("names", nargs="*", help="experiment names (default: all)")
+    r.add_argument("--only", action="append", default=[], metavar="NAME",
+                   help="run only this experiment (repeatable; same as naming it)")
     r.add_argument("--quick", action="store_true", help="reduced sizes (what CI runs)")
     r.add_argument("--out", default="liekit-report", help="report folder (default: liekit-report)")
     r.add_argument("--device", default="cpu", help="torch device, e.g. cuda")
