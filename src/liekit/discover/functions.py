@@ -22,7 +22,7 @@ import torch
 
 from .._validation import check_positive_int
 from ..groups import GL, Group
-from ..lie import LinearAction, PolynomialBasis, algebra_gram, as_action, polynomial_lie_derivative
+from ..lie import LinearAction, PolynomialBasis, algebra_gram, as_action, model_dtype_device, polynomial_lie_derivative
 from ..lie.action import Action
 from ..linalg import GramAccumulator
 from ..reps import Rep, StandardRep, TrivialRep
@@ -147,14 +147,6 @@ def make_action(candidate: Any, rep_in: Rep | None, rep_out: Rep | None) -> Acti
     return LinearAction(rep_in, rep_out)
 
 
-def _model_device_dtype(F: Any, x: torch.Tensor) -> tuple[torch.device, torch.dtype]:
-    if isinstance(F, torch.nn.Module):
-        for p in F.parameters():
-            if p.is_floating_point():
-                return p.device, p.dtype
-    return x.device, x.dtype
-
-
 def output_size(F: Any, x: torch.Tensor, name: str = "F") -> int:
     """Number of outputs ``k`` of ``F`` (evaluated on a few finite rows of ``x``)."""
     from ..lie import evaluate_model
@@ -162,7 +154,7 @@ def output_size(F: Any, x: torch.Tensor, name: str = "F") -> int:
     rows = x[torch.isfinite(x).all(dim=1)][:2]
     if rows.shape[0] == 0:
         raise ValueError("the first batch of samples holds no finite row")
-    dev, dt = _model_device_dtype(F, rows)
+    dt, dev = model_dtype_device(F, rows)
     with torch.no_grad():
         out = evaluate_model(F, rows.to(device=dev, dtype=dt), name=name)
     return int(out.reshape(out.shape[0], -1).shape[1])
@@ -217,7 +209,7 @@ def reference_scale(F: Any, x: torch.Tensor, k: int) -> float:
     if rows.shape[0] == 0:
         return 0.0
     G = GL(rows.shape[1])
-    dev, dt = _model_device_dtype(F, rows)
+    dt, dev = model_dtype_device(F, rows)
     acc = algebra_gram(F, LinearAction(StandardRep(G), k * TrivialRep(G)), rows.to(device=dev, dtype=dt))
     return float(torch.linalg.eigvalsh(acc.mean.double()).clamp_min(0).max().sqrt())
 
@@ -321,7 +313,7 @@ def symmetries_of_function(
     if rep_out is None:
         rep_out = k * TrivialRep(candidate)
     act = make_action(candidate, rep_in, rep_out)
-    dev, _ = _model_device_dtype(model, first)
+    _, dev = model_dtype_device(model, first)
 
     def reduce(batches: Iterator[torch.Tensor]) -> GramAccumulator:
         return algebra_gram(model, act, batches, batch_size=batch_size)

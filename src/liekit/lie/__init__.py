@@ -1,7 +1,7 @@
 """Layer 2: infinitesimal actions and the Lie-derivative operator (the core every task reuses)."""
 
 from .action import Action, AffineAction, LinearAction, as_action
-from .derivative import evaluate_model, lie_derivative, lie_derivative_basis
+from .derivative import evaluate_model, lie_derivative, lie_derivative_basis, model_dtype_device
 from .polynomial import (
     PolynomialBasis,
     monomial_derivative_matrices,
@@ -13,6 +13,6 @@ from .streaming import algebra_gram, iter_batches, parameter_gram
 
 __all__ = [
     "Action", "AffineAction", "LinearAction", "as_action", "evaluate_model", "lie_derivative",
-    "lie_derivative_basis", "PolynomialBasis", "monomial_derivative_matrices", "n_monomials",
+    "lie_derivative_basis", "model_dtype_device", "PolynomialBasis", "monomial_derivative_matrices", "n_monomials",
     "polynomial_lie_derivative", "substitution_matrix", "algebra_gram", "iter_batches", "parameter_gram",
 ]

@@ -29,12 +29,13 @@ import torch
 from .._validation import check_positive_int
 from .action import Action, as_action
 
-__all__ = ["lie_derivative", "lie_derivative_basis", "evaluate_model"]
+__all__ = ["lie_derivative", "lie_derivative_basis", "evaluate_model", "model_dtype_device"]
 
 Model = Callable[[torch.Tensor], torch.Tensor]
 
 
-def _model_dtype_device(F: Any, x: torch.Tensor) -> tuple[torch.dtype, torch.device]:
+def model_dtype_device(F: Any, x: torch.Tensor) -> tuple[torch.dtype, torch.device]:
+    """The dtype and device a model computes in: its first floating parameter's, else ``x``'s."""
     if isinstance(F, torch.nn.Module):
         for p in F.parameters():
             if p.is_floating_point():
@@ -93,7 +94,7 @@ def _batches(N: int, batch_size: int | None) -> list[slice]:
 def _prepare(F: Any, action: Any, x: Any, rep_out: Any) -> tuple[Action, torch.Tensor, torch.dtype]:
     act = as_action(action, rep_out)
     xt = act.check_points(x)
-    dtype, device = _model_dtype_device(F, xt)
+    dtype, device = model_dtype_device(F, xt)
     return act, xt.to(device=device), dtype
 
 
