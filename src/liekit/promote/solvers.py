@@ -105,6 +105,27 @@ def _chol(Mat: torch.Tensor) -> torch.Tensor:
     raise RuntimeError("could not factorise the ADMM system matrix")
 
 
+def _admm_check(
+    M: torch.Tensor, Z: torch.Tensor, Z_old: torch.Tensor, U: torch.Tensor, Kt: torch.Tensor, rho: float,
+    tol: float, sq: float, p: int, *, rebalance: bool,
+) -> tuple[bool, float]:
+    """Stopping test and penalty balancing shared by both ADMM loops (Boyd et al. §3.3, §3.4.1).
+
+    Primal residual ‖M − Z‖, dual residual ρ‖Kᵀ(Z − Z_old)‖ against absolute + relative
+    tolerances. Returns ``(converged, factor)``: ``factor`` ≠ 1 asks the caller to scale ρ by it
+    (and the scaled dual U by 1/factor) when one residual is 10× the other.
+    """
+    rp = float((M - Z).norm())
+    rd = rho * float((Kt @ (Z - Z_old).reshape(-1)).norm())
+    eps_p = tol * sq + tol * max(float(M.norm()), float(Z.norm()))
+    eps_d = tol * math.sqrt(p) + tol * rho * float((Kt @ U.reshape(-1)).norm())
+    if rp <= eps_p and rd <= eps_d:
+        return True, 1.0
+    if rebalance and (rp > 10 * rd or rd > 10 * rp):
+        return False, 2.0 if rp > 10 * rd else 0.5
+    return False, 1.0
+
+
 def solve_admm(
     op: LieDerivativeOperator, H: torch.Tensor, g: torch.Tensor, c: float, alpha: float, *,
     rho: float | None = None, tol: float = 1e-10, max_iter: int = 50000, relax: float = 1.6,
@@ -145,15 +166,10 @@ def _solve_admm(
         Z = svt(Mh + U, alpha / rho)
         U = U + Mh - Z
         if it % 5 == 0 or it == 1:
-            rp = float((Mt - Z).norm())
-            rd_ = rho * float((K.T @ (Z - Z_old).reshape(-1)).norm())
-            eps_p = tol * sq + tol * max(float(Mt.norm()), float(Z.norm()))
-            eps_d = tol * math.sqrt(p) + tol * rho * float((K.T @ U.reshape(-1)).norm())
-            if rp <= eps_p and rd_ <= eps_d:
-                converged = True
+            converged, factor = _admm_check(Mt, Z, Z_old, U, K.T, rho, tol, sq, p, rebalance=it % 25 == 0)
+            if converged:
                 break
-            if it % 25 == 0 and (rp > 10 * rd_ or rd_ > 10 * rp):
-                factor = 2.0 if rp > 10 * rd_ else 0.5
+            if factor != 1.0:
                 rho *= factor
                 U = U / factor
                 Sinv = torch.cholesky_inverse(_chol(H + rho * KtK))
@@ -270,15 +286,10 @@ def _interpolate_admm(
         Z = svt(Mh + U, 1.0 / rho)
         U = U + Mh - Z
         if it % 5 == 0:
-            rp = float((Mw - Z).norm())
-            rd_ = rho * float((Kt @ (Z - Z_old).reshape(-1)).norm())
-            eps_p = tol * sq + tol * max(float(Mw.norm()), float(Z.norm()))
-            eps_d = tol * math.sqrt(p) + tol * rho * float((Kt @ U.reshape(-1)).norm())
-            if rp <= eps_p and rd_ <= eps_d:
-                converged = True
+            converged, factor = _admm_check(Mw, Z, Z_old, U, Kt, rho, tol, sq, p, rebalance=it % 25 == 0)
+            if converged:
                 break
-            if it % 25 == 0 and (rp > 10 * rd_ or rd_ > 10 * rp):
-                factor = 2.0 if rp > 10 * rd_ else 0.5
+            if factor != 1.0:
                 rho *= factor
                 U = U / factor
     obj = float(op.nuclear_norm(w))
