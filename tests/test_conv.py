@@ -15,14 +15,8 @@ import liekit as lk
 from liekit.enforce.kernels import det_rep, frequency_rep, group_elements, regular_rep
 from liekit.nn.conv import EquivariantConv2d, invariant_vectors, transform_field
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Small convolutions: one thread avoids oversubscribing a shared CPU."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+# many tiny linear-algebra problems: one thread avoids oversubscribing a shared CPU
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _rot(theta: float) -> torch.Tensor:

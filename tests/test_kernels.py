@@ -24,14 +24,8 @@ from liekit.enforce.kernels import (
 from liekit.lie import LinearAction, lie_derivative
 from liekit.reps import StandardRep, TensorRep
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """These are many tiny linear-algebra problems: one thread avoids oversubscribing a shared CPU."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+# many tiny linear-algebra problems: one thread avoids oversubscribing a shared CPU
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 # -- groups and representation pairs under test ----------------------------------------------
