@@ -7,6 +7,10 @@ from hypothesis import HealthCheck, settings
 settings.register_profile(
     "ci", max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
+# a longer hunt for counter-examples before a release: HYPOTHESIS_PROFILE=thorough
+settings.register_profile(
+    "thorough", max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 torch.set_default_dtype(torch.float64)
 

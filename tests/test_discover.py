@@ -6,7 +6,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 import liekit as lk
@@ -101,6 +101,7 @@ def test_vanishing_polynomials_sphere():
 
 # -- functions -------------------------------------------------------------------------------------
 @given(st.integers(0, 10_000))
+@example(1535)
 def test_function_conjugated_quadratic_form(seed):
     # F(x) = |A x|²: symmetry algebra A⁻¹ so(3) A within gl(3)
     g = torch.Generator().manual_seed(seed)
@@ -108,7 +109,12 @@ def test_function_conjugated_quadratic_form(seed):
     F = lambda z: ((z @ A.T) ** 2).sum(1)  # noqa: E731
     res = symmetries_of_function(F, lk.GL(3), torch.randn(200, 3, generator=g))
     truth = torch.linalg.inv(A) @ lk.SO(3).algebra @ A
-    assert res.dim == 3 and res.angle_to(truth) <= 1e-8
+    assert res.dim == 3
+    # the nullspace comes from the Gram matrix, so its perturbation bound (Davis–Kahan) is
+    # eps·(σ_max/σ_gap)² — an ill-conditioned A (seed 1535: cond 122) shrinks the gap σ_gap
+    sv = res.singular_values
+    bound = 16 * torch.finfo(torch.float64).eps * float(sv[0] / sv[-res.dim - 1]) ** 2
+    assert res.angle_to(truth) <= max(bound, 1e-12)
     # the discovered group really leaves F invariant: F(g x) = F(x) for random g = exp(Σ cᵢ ηᵢ)
     gs = res.as_group().sample(4, generator=seed)
     x = torch.randn(50, 3, generator=g)
