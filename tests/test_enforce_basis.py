@@ -155,3 +155,53 @@ def test_bad_input():
         equivariant_basis(v3, v3, method="orbit")
     with pytest.raises(ValueError, match="basis"):
         equivariance_error(v3, v3, torch.zeros(4, 1), torch.eye(3))
+
+
+# -- the cut to the weight spaces of a generic element ------------------------------------------
+WEIGHT_CASES = [
+    ("SO(3)", 2, 2), ("SO(3)", 3, 2), ("O(3)", 2, 2), ("Lorentz", 2, 2), ("Sp(4)", 2, 2), ("SL(3)", 2, 2),
+    ("GL(3)", 2, 1), ("SO(1,2)", 2, 2), ("SO(4)", 2, 2), ("SO(2)xS3", 2, 2), ("E(3)", 2, 1),
+]
+
+
+@pytest.mark.parametrize("name, k_in, k_out", WEIGHT_CASES, ids=[f"{c[0]} V{c[1]}->V{c[2]}" for c in WEIGHT_CASES])
+def test_weight_cut_gives_the_dense_space(monkeypatch, name, k_in, k_out):
+    # force the cut on every block, then compare the projector with the dense SVD's
+    import liekit.enforce.basis as basis_mod
+    from groups_catalogue import CATALOGUE
+
+    group = CATALOGUE[name][0]()
+    rep_in, rep_out = _powers(group, k_in, k_out)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", EmptyEquivariantSpaceWarning)
+        dense = equivariant_basis(rep_in, rep_out, method="dense")
+        monkeypatch.setattr(basis_mod, "WEIGHT_MIN", 0)
+        cut = solve_equivariant(rep_in, rep_out)
+    assert cut.dim == dense.shape[1]
+    assert torch.allclose(cut.basis @ cut.basis.T, dense @ dense.T, atol=1e-10)
+    if cut.dim:
+        assert equivariance_error(rep_in, rep_out, cut.basis, group.sample(3, scale=0.5, generator=5)) <= 1e-10
+
+
+def test_weight_cut_refuses_a_defective_generic_element():
+    # upper-triangular nilpotent algebra: its generic element is not diagonalisable
+    from liekit.enforce.basis import _Factor, _Side, _weight_pairs
+
+    N = torch.zeros(2, 3, 3)
+    N[0, 0, 1] = N[1, 1, 2] = 1.0
+    side = _Side([_Factor(N, torch.zeros(0, 3, 3))], 2, 0, torch.float64, "cpu")
+    assert _weight_pairs(side, side) is None
+
+
+def test_so10_rank4_invariants_are_the_three_pairings():
+    v = V(G.SO(10))
+    res = solve_equivariant(trivial(G.SO(10)), v ** 4)
+    assert res.dim == 3 and res.method == "casimir" and res.residual <= 1e-12
+    g = G.SO(10).sample(2, generator=11)
+    assert equivariance_error(trivial(G.SO(10)), v ** 4, res.basis, g) <= 1e-10
+    # span = {δ_ij δ_kl, δ_ik δ_jl, δ_il δ_jk}
+    e = torch.eye(10)
+    pairings = torch.stack([torch.einsum("ij,kl->ijkl", e, e), torch.einsum("ik,jl->ijkl", e, e),
+                            torch.einsum("il,jk->ijkl", e, e)]).reshape(3, -1).T
+    q, _ = torch.linalg.qr(pairings)
+    assert torch.allclose(q @ q.T @ res.basis, res.basis, atol=1e-12)

@@ -1,9 +1,24 @@
 r"""Symmetries of the submanifold a point cloud lies on (Otto et al., symmetries of submanifolds).
 
 1. **Defining polynomials.** The polynomials :math:`q = c^T\phi(x)` of degree ≤ D that
-   vanish on the data span the nullspace of the monomial feature matrix
-   :math:`\Phi \in R^{N\times P}`, i.e. of the moment matrix :math:`M = \Phi^T\Phi/N`
-   (``P × P``, streamed in one pass — :class:`liekit.lie.PolynomialBasis` features).
+   vanish on the data are found from the moment matrix :math:`M = \Phi^T\Phi/N`
+   (``P × P``, streamed in one pass — :class:`liekit.lie.PolynomialBasis` features). The
+   algebraic residual :math:`c^TMc` depends on how ``q`` is scaled and on where the data sit,
+   so the rank is decided on **Taubin's** gradient-normalised residual (G. Taubin, 1991): the
+   generalised eigenproblem
+
+   .. math:: M c = \lambda N c, \qquad N = \tfrac1N\sum_x D\phi(x)^T D\phi(x) = \sum_i D_i^T M D_i,
+
+   with :math:`D_i` the matrix of :math:`\partial_i` on coefficients
+   (:func:`liekit.lie.monomial_derivative_matrices` along the translations), so ``N`` comes
+   from ``M`` itself — still one pass, :math:`O(P^2)` memory. To first order
+   :math:`q(x)^2/|\nabla q(x)|^2` is the squared orthogonal distance of ``x`` to
+   :math:`\{q = 0\}`, so :math:`\delta = \sqrt\lambda` of a true defining polynomial is the
+   RMS distance of the points to the manifold — the noise level σ — and that of a false one
+   the size of the data's structure. Rules: with ``noise=σ``, :math:`\delta \le 3σ`
+   (:data:`TAUBIN_FACTOR`); without it, the largest gap below a tenth of the data's spread,
+   clear when ≥ 10 (:data:`AUTO_MIN_GAP`), and :math:`\hat\sigma = \max \delta` over the
+   defining polynomials is the noise estimate.
 2. **Tangency.** :math:`\xi` is a symmetry of :math:`\mathcal M = \{q_1 = \dots = q_r = 0\}`
    iff its vector field is tangent to it: :math:`\mathcal L_\xi q_j = \nabla q_j\cdot X_\xi = 0`
    on :math:`\mathcal M` for every j. For linear and affine candidates the Lie derivative is
@@ -11,9 +26,10 @@ r"""Symmetries of the submanifold a point cloud lies on (Otto et al., symmetries
    :func:`liekit.lie.polynomial_lie_derivative`, so its empirical :math:`L^2` Gram over the
    algebra needs nothing but ``M``:
 
-   .. math:: G_{ik} = \sum_j (L_i c_j)^T M\, (L_k c_j).
+   .. math:: G_{ik} = \sum_j (L_i c_j)^T M\, (L_k c_j),
 
-   The symmetry algebra is the nullspace of ``G`` — one pass over the data, memory
+   the :math:`c_j` normalised to unit RMS gradient on the data (Taubin's normalisation). The
+   symmetry algebra is the nullspace of ``G`` — one pass over the data, memory
    :math:`O(P^2 + d^2)` whatever ``N``.
 
 Conditioning: for a linear candidate the data are rescaled to unit RMS norm (the symmetry
@@ -33,13 +49,24 @@ import torch
 
 from .._validation import check_nonnegative, check_positive_int
 from ..groups import GL, Group
-from ..lie import PolynomialBasis, as_action, polynomial_lie_derivative
-from ..linalg import GramAccumulator
+from ..lie import PolynomialBasis, as_action, monomial_derivative_matrices, polynomial_lie_derivative
+from ..linalg import GramAccumulator, IllConditionedWarning, Nullspace
 from .functions import finish
-from .result import SymmetryResult, decide
+from .result import SymmetryResult
 from .streaming import accumulate
 
-__all__ = ["symmetries_of_point_cloud", "vanishing_polynomials"]
+__all__ = ["symmetries_of_point_cloud", "vanishing_polynomials", "TAUBIN_FACTOR"]
+
+#: with ``noise=σ``: a polynomial whose Taubin distance is ≤ ``TAUBIN_FACTOR·σ`` defines the manifold
+TAUBIN_FACTOR = 3.0
+#: with ``noise=σ``: a Taubin distance in ``(AMBIGUOUS_LOW·σ, AMBIGUOUS_HIGH·σ]`` warns (not clearly noise or structure)
+AMBIGUOUS_LOW, AMBIGUOUS_HIGH = 2.0, 10.0
+#: without ``noise``: only distances below ``AUTO_CEILING ×`` the data's spread can be defining polynomials
+AUTO_CEILING = 0.1
+#: without ``noise``: a gap this large in the Taubin distances decides silently ...
+AUTO_MIN_GAP = 10.0
+#: ... a gap between this and ``AUTO_MIN_GAP`` decides with an ``IllConditionedWarning``; below it, none vanishes
+AUTO_WEAK_GAP = 3.0
 
 
 def _moments(X: Any, m: int, degree: int, batch_size: int, nan_policy: str) -> tuple[GramAccumulator, PolynomialBasis]:
@@ -58,11 +85,39 @@ def vanishing_polynomials(
     X: Any, degree: int = 2, *, rtol: float | str | None = None, noise: float | None = None,
     batch_size: int = 65536, nan_policy: str = "raise",
 ) -> dict[str, Any]:
-    """The polynomials of degree ≤ ``degree`` vanishing on the points ``X`` (one streamed pass).
+    r"""The polynomials of degree ≤ ``degree`` vanishing on the points ``X`` (one streamed pass).
 
-    Returns a dict with ``coefficients`` ``(r, P)`` (rows, in :class:`PolynomialBasis`
-    order, in the original coordinates), ``names`` (monomials), ``nullspace`` (the decision
-    on the rescaled moment matrix, with its spectrum) and ``scale``.
+    Decided on Taubin's distances :math:`\delta_k = \sqrt{\lambda_k}`, :math:`M c = \lambda N c`
+    (module docstring): the RMS orthogonal distance of the points to :math:`\{c_k^T\phi = 0\}`,
+    to first order.
+
+    Parameters
+    ----------
+    X : array (N, m), tensor, memory map, iterable of batches, DataLoader or Dask array
+    degree : int
+    rtol : float or "auto", optional
+        A number: polynomials with :math:`\delta \le` ``rtol`` × the data's RMS norm vanish.
+        ``"auto"`` (default without ``noise``): the largest gap among the distances below
+        ``AUTO_CEILING`` × the data's spread; a gap below ``AUTO_MIN_GAP`` (10) warns
+        (:class:`~liekit.linalg.IllConditionedWarning`), one below ``AUTO_WEAK_GAP`` (3) means
+        no polynomial vanishes.
+    noise : float, optional
+        Standard deviation σ of the noise on the points, in the data's units: polynomials with
+        :math:`\delta \le` ``TAUBIN_FACTOR``·σ (3σ) vanish; a distance in (2σ, 10σ] warns.
+
+    Returns
+    -------
+    dict
+        ``coefficients`` ``(r, P)`` (rows, unit norm, in :class:`PolynomialBasis` order, in the
+        original coordinates, best fit first), ``names`` (monomials), ``distances`` ``(P,)``
+        (Taubin distances in the data's units, ascending; ``inf`` for the constants),
+        ``noise_estimate`` (σ̂ = the largest distance of a defining polynomial, data units;
+        ``None`` if none vanishes), ``gap`` (next distance / largest defining one), ``nullspace``
+        (a :class:`~liekit.linalg.Nullspace`: orthonormal basis of the defining polynomials in
+        the rescaled coordinates ``x / scale``, ``singular_values`` =
+        :math:`\delta/\sqrt{1+\delta^2}` relative to the RMS norm, descending, in [0, 1]),
+        ``scale`` (the RMS norm) and ``degenerate`` (polynomials vanishing with their gradient,
+        e.g. ``(z-1)²`` on the plane ``z = 1``: they give no tangency condition).
     """
     first_dim = _in_dim(X)
     return _vanishing(X, first_dim, degree, rtol, noise, batch_size, nan_policy)[0]
@@ -75,8 +130,63 @@ def _in_dim(X: Any) -> int:
     return int(first.shape[1])
 
 
+def _derivative_matrices(basis: PolynomialBasis, device: Any) -> torch.Tensor:
+    r"""``(m, P, P)``: column ``α`` of slice ``i`` holds the coefficients of :math:`\partial_i x^\alpha`.
+
+    The partial derivatives are the Lie derivatives along the translations :math:`e_i`
+    (:func:`liekit.lie.monomial_derivative_matrices` with the affine field ``[0 | e_i]``).
+    """
+    m = basis.m
+    A = torch.zeros((m, m, m + 1), dtype=torch.float64, device=device)
+    A[torch.arange(m), torch.arange(m), m] = 1.0
+    return monomial_derivative_matrices(basis, A)
+
+
+def _taubin(Ms: torch.Tensor, basis: PolynomialBasis) -> tuple[torch.Tensor, torch.Tensor, int]:
+    r"""Taubin's generalised eigenproblem :math:`M c = \lambda N c` on the (rescaled) moments.
+
+    ``N = Σ_i D_iᵀ M D_i`` is the moment matrix of the monomials' gradients — exact from ``M``
+    because the derivatives of monomials of degree ≤ D are monomials of degree < D. Solved as
+    :math:`M c = \theta (M + N) c` (``M + N`` is positive definite except on polynomials that
+    vanish on the data *with* their gradient, which are put first with :math:`\theta = 0`);
+    :math:`\lambda = \theta / (1 - \theta)`.
+
+    A polynomial whose algebraic residual :math:`c^TMc` is at the round-off floor of the
+    moments (:math:`\le P\,\epsilon\,\mathrm{tr}(M)\,|c|^2`) vanishes on the data
+    to working precision: its θ is set to 0. (Polynomials that vanish with their gradient,
+    like ``(z-1)²`` on a slightly noisy plane, have :math:`\theta \approx c^TMc / c^TNc`
+    with both parts tiny; the ratio is not resolvable in float64, and they add no tangency
+    condition.)
+
+    Returns ``(theta (P,) ascending, C (P, P) columns with cᵀ(M+N)c = 1 — unit norm for the
+    degenerate ones —, number of degenerate directions)``.
+    """
+    P = Ms.shape[0]
+    D = _derivative_matrices(basis, Ms.device)
+    Ns = torch.einsum("iqp,qr,irs->ps", D, Ms, D)
+    T = Ms + Ns
+    T = (T + T.T) / 2
+    w, U = torch.linalg.eigh(T)
+    tol = 10 * P * torch.finfo(torch.float64).eps * float(w.abs().max())
+    keep = w > tol
+    W = U[:, keep] / w[keep].sqrt()
+    H = W.T @ Ms @ W
+    theta, V = torch.linalg.eigh((H + H.T) / 2)
+    K = U[:, ~keep]
+    Cw = W @ V
+    theta = theta.clamp(0.0, 1.0)
+    eps = torch.finfo(torch.float64).eps
+    at_floor = theta <= P * eps * float(Ms.diagonal().sum()) * (Cw * Cw).sum(dim=0)
+    theta = torch.where(at_floor, torch.zeros_like(theta), theta)
+    order = torch.argsort(theta, stable=True)
+    theta = torch.cat([theta.new_zeros(K.shape[1]), theta[order]])
+    C = torch.cat([K, Cw[:, order]], dim=1)
+    return theta, C, int(K.shape[1])
+
+
 def _vanishing(X: Any, m: int, degree: int, rtol: Any, noise: float | None, batch_size: int, nan_policy: str,
-               scale: bool = True) -> tuple[dict[str, Any], torch.Tensor, PolynomialBasis]:
+               scale: bool = True) -> tuple[dict[str, Any], torch.Tensor, PolynomialBasis, torch.Tensor]:
+    r"""Defining polynomials by Taubin's gradient-normalised residual; see :func:`vanishing_polynomials`."""
     degree = check_positive_int(degree, "degree")
     acc, basis = _moments(X, m, degree, batch_size, nan_policy)
     N, P = acc.samples, basis.size
@@ -94,17 +204,94 @@ def _vanishing(X: Any, m: int, degree: int, rtol: Any, noise: float | None, batc
         c = 1.0
     s = c ** (-deg.double())
     Ms = M * s[:, None] * s[None, :]
+    # the data's spread about their mean, relative to the RMS norm (the size of their structure)
+    mean = Ms[0, lin]
+    spread = math.sqrt(max(float(Ms[lin, lin].sum() - mean @ mean), 0.0))
+    theta, C, n_degenerate = _taubin(Ms, basis)
+    with torch.no_grad():
+        delta = (theta / (1 - theta)).sqrt()  # Taubin distances, relative to the RMS norm (inf: constants)
     noise_rel = None if noise is None else check_nonnegative(noise, "noise") / c
-    ns = decide(Ms, rtol, default="auto", noise=noise_rel)
-    coef_scaled = ns.basis.T  # (r, P), in the rescaled coordinates y = x / c
-    coef = coef_scaled * s[None, :]
-    coef = coef / coef.norm(dim=1, keepdim=True).clamp_min(1e-300) if coef.shape[0] else coef
-    sv = ns.singular_values
-    # residual of the defining polynomials on the data, relative: an estimate of the noise level
-    nu = float(sv[-1] if ns.dim == 0 else sv[-ns.dim:].max()) / max(float(sv[0]), 1e-300) if ns.dim else None
+    r, tol_delta, gap, warn = _taubin_rank(delta, rtol, noise_rel, spread, P, c)
+    if warn:
+        warnings.warn(warn, IllConditionedWarning, stacklevel=3)
+    Cq = C[:, :r]  # (P, r) in the rescaled coordinates y = x / c, best fit first
+    basis_q = torch.linalg.qr(Cq).Q if r else Cq
+    sv = theta.sqrt().flip(0)  # sqrt(theta) = delta / sqrt(1 + delta^2), descending, in [0, 1]
+    tol_sv = tol_delta / math.sqrt(1 + tol_delta**2) if math.isfinite(tol_delta) else 1.0
+    ns = Nullspace(basis=basis_q, singular_values=sv, tol=tol_sv, gap=gap)
+    coef = (Cq * s[:, None]).T
+    coef = coef / coef.norm(dim=1, keepdim=True).clamp_min(1e-300) if r else coef
+    dist = delta * c
+    noise_estimate = float(delta[:r].max()) * c if r else None
     info = {"coefficients": coef, "names": basis.names(), "nullspace": ns, "scale": c, "samples": N,
-            "noise_estimate": None if nu is None else nu * c}
-    return info, Ms, basis
+            "noise_estimate": noise_estimate, "distances": dist, "gap": gap, "degenerate": n_degenerate}
+    return info, Ms, basis, Cq
+
+
+def _taubin_floor(P: int) -> float:
+    """Round-off floor of a Taubin distance computed from Gram matrices in float64 (relative units)."""
+    return 10.0 * math.sqrt(torch.finfo(torch.float64).eps * P)
+
+
+def _taubin_rank(delta: torch.Tensor, rtol: Any, noise_rel: float | None, spread: float, P: int,
+                 unit: float = 1.0) -> tuple[int, float, float, str | None]:
+    r"""How many of the ascending Taubin distances ``delta`` (relative units) are defining polynomials.
+
+    Returns ``(r, threshold, gap, warning or None)``; ``gap = δ_{r+1} / max(δ_r, floor)``.
+    ``unit`` (the data's RMS norm) converts to data units in the messages.
+    """
+    d = [float(v) for v in delta]
+    floor = _taubin_floor(P)
+
+    def gap_at(r: int) -> float:
+        if r == 0 or r >= len(d):
+            return math.nan
+        return d[r] / max(d[r - 1], floor)
+
+    def fmt(values: list[float]) -> str:
+        return ", ".join(f"{v * unit:.2e}" for v in values)
+
+    warn = None
+    if isinstance(rtol, str) and rtol != "auto":
+        raise ValueError(f"rtol must be a number >= 0 or 'auto', got {rtol!r}")
+    if rtol is not None and not isinstance(rtol, str):
+        thr = max(check_nonnegative(rtol, "rtol"), floor)
+        r = sum(v <= thr for v in d)
+    elif noise_rel is not None and rtol is None:
+        thr = max(TAUBIN_FACTOR * noise_rel, floor)
+        r = sum(v <= thr for v in d)
+        lo, hi = max(AMBIGUOUS_LOW * noise_rel, floor), AMBIGUOUS_HIGH * noise_rel
+        amb = [v for v in d if lo < v <= hi]
+        spread_null = d[r - 1] / max(d[0], floor) if r else 1.0
+        if spread_null > AMBIGUOUS_HIGH:
+            warn = (
+                f"the polynomials counted as vanishing fit the data at distances from {fmt([d[0]])} to"
+                f" {fmt([d[r - 1]])}, a ratio {spread_null:.3g} > {AMBIGUOUS_HIGH:g}: the noise given"
+                f" ({noise_rel * unit:.2e}) is likely too large and admits polynomials of the data's structure"
+            )
+        elif amb:
+            warn = (
+                f"{len(amb)} polynomial(s) fit the data to a distance between {AMBIGUOUS_LOW:g}σ and"
+                f" {AMBIGUOUS_HIGH:g}σ (σ = noise = {noise_rel * unit:.2e}; distances: {fmt(amb)}): neither"
+                " clearly the noise nor clearly the data's structure; check the noise level or the degree"
+            )
+    else:  # "auto": the largest gap among distances below AUTO_CEILING x the data's spread
+        ceiling = AUTO_CEILING * spread
+        cands = [k for k in range(1, len(d)) if d[k - 1] <= ceiling]
+        best = max(cands, key=gap_at) if cands else 0
+        g = gap_at(best) if best else math.nan
+        if best and g >= AUTO_MIN_GAP:
+            r = best
+        elif best and g >= AUTO_WEAK_GAP:
+            r = best
+            warn = (
+                f"the defining polynomials are decided by a weak gap ({g:.3g} < {AUTO_MIN_GAP:g}) in the"
+                f" Taubin distances {fmt(d[:best + 2])}: pass noise= (the noise level) for a clear rule"
+            )
+        else:
+            r = 0
+        thr = math.sqrt(max(d[r - 1], floor) * d[r]) if 0 < r < len(d) else (floor if r == 0 else math.inf)
+    return r, thr, gap_at(r), warn
 
 
 def symmetries_of_point_cloud(
@@ -133,13 +320,14 @@ def symmetries_of_point_cloud(
         Degree of the defining polynomials (2 for quadrics: spheres, hyperboloids, cylinders).
     rtol : float or "auto", optional
         Rank rule for the symmetry decision (see :func:`liekit.discover.result.decide`).
-        Default: the noise rule with ``noise`` if given, else with the noise level estimated
-        from the residual of the defining polynomials on the data.
+        Default: the noise rule with ``noise`` if given, else with the noise level σ̂
+        estimated from the defining polynomials (their largest Taubin distance).
     noise : float, optional
         Standard deviation of the noise on the points, in the data's units.
     vanishing_rtol : float or "auto", optional
-        Rank rule for the defining polynomials (default: the noise rule when ``noise`` is
-        given, else ``"auto"``, the largest clear gap).
+        Rank rule for the defining polynomials (see :func:`vanishing_polynomials`; default
+        ``rtol``, else the noise rule :math:`\delta \le 3σ` when ``noise`` is given, else
+        ``"auto"``, the largest clear gap of the Taubin distances).
     nan_policy : "raise" or "omit"
         Rows holding NaN / inf raise ``ValueError`` or are dropped with a warning.
     method : "polynomial" (default) or "tangent"
@@ -168,8 +356,8 @@ def symmetries_of_point_cloud(
     if method != "polynomial":
         raise ValueError(f"method must be 'polynomial' or 'tangent', got {method!r}")
     m = candidate.n - 1 if candidate.affine else candidate.n
-    info, Ms, basis = _vanishing(X, m, degree, vanishing_rtol if vanishing_rtol is not None else rtol, noise,
-                                 batch_size, nan_policy)
+    info, Ms, basis, Cq = _vanishing(X, m, degree, vanishing_rtol if vanishing_rtol is not None else rtol, noise,
+                                     batch_size, nan_policy)
     c = info["scale"]
     ns_q = info["nullspace"]
     notes = []
@@ -193,7 +381,7 @@ def symmetries_of_point_cloud(
         raise ValueError("every polynomial vanishes on X (all points zero?): nothing to discover")
     else:
         L, _ = polynomial_lie_derivative(as_action(scaled), degree)  # (d, P, P)
-        Cq = ns_q.basis.to(L.device)  # (P, r) in rescaled coordinates
+        Cq = Cq.to(L.device)  # (P, r) in rescaled coordinates, unit RMS gradient on the data (Taubin)
         LC = torch.einsum("dpq,qj->djp", L, Cq)  # (d, r, P)
         gram = torch.einsum("ijp,pq,kjq->ik", LC, Ms.to(L.device), LC)
         # the same operator over all of gl(m): the reference magnitude for the relative rank rules
@@ -202,8 +390,10 @@ def symmetries_of_point_cloud(
         gram_gl = torch.einsum("ijp,pq,kjq->ik", LCg, Ms.to(L.device), LCg)
         ref = float(torch.linalg.eigvalsh(gram_gl).clamp_min(0).max().sqrt())
     if noise is None and info["noise_estimate"] is not None:
-        noise_rel = info["noise_estimate"] / c  # from the residual of the defining polynomials
-        notes.append(f"noise level estimated from the defining polynomials' residual: {info['noise_estimate']:.2e}")
+        # the defining polynomials' largest Taubin distance, at least the round-off floor
+        noise_rel = max(info["noise_estimate"] / c, _taubin_floor(basis.size))
+        notes.append("noise level estimated from the defining polynomials' Taubin distance:"
+                     f" {info['noise_estimate']:.2e} (gap {info['gap']:.3g})")
     else:
         noise_rel = None if noise is None else noise / c
     res = finish(gram, candidate, rtol=rtol, default="auto", noise=noise_rel, scale=ref, samples=info["samples"],

@@ -66,15 +66,26 @@ def evaluate_model(F: Model, x: torch.Tensor, name: str = "F") -> torch.Tensor:
     return out
 
 
-def _directional(F: Model, x: torch.Tensor, V: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """F(x) and DF(x)·V[:, i] for each i: x (N, m), V (N, d, m) -> (N, ...), (N, d, ...)."""
-    Fx = evaluate_model(F, x)
-    shape = Fx.shape[1:]
+class _Flat:
+    """``F`` with its output flattened to ``(N, K)``; remembers the trailing output shape."""
 
-    def flat(z: torch.Tensor) -> torch.Tensor:
-        out = F(z)
+    def __init__(self, F: Model) -> None:
+        self.F, self.shape = F, None
+
+    def __call__(self, z: torch.Tensor) -> torch.Tensor:
+        out = self.F(z)
+        self.shape = tuple(out.shape[1:]) if out.ndim > 1 else (1,)
         return out.reshape(out.shape[0], -1)
 
+
+def _directional(F: Model, x: torch.Tensor, V: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """F(x) and DF(x)·V[:, i] for each i: x (N, m), V (N, d, m) -> (N, ...), (N, d, ...).
+
+    One forward-mode pass per direction (``d`` passes, vmapped).
+    """
+    Fx = evaluate_model(F, x)
+    shape = Fx.shape[1:]
+    flat = _Flat(F)
     d = V.shape[1]
     if d == 0:
         return Fx, Fx.new_zeros((x.shape[0], 0, *shape))
@@ -83,6 +94,61 @@ def _directional(F: Model, x: torch.Tensor, V: torch.Tensor) -> tuple[torch.Tens
     except Exception:  # ops without batching rules: one jvp per generator
         dF = torch.stack([torch.func.jvp(flat, (x,), (V[:, i],))[1] for i in range(d)], dim=1)
     return Fx, dF.reshape(x.shape[0], d, *shape)
+
+
+def _jacobian(F: Model, x: torch.Tensor, K: int | None) -> tuple[torch.Tensor, torch.Tensor]:
+    r"""F(x) and the per-point Jacobian :math:`DF(x_n)`: x (N, m) -> (N, ...), (N, K, m).
+
+    ``K`` (the flattened output size, when known) picks the cheaper mode: ``K`` reverse-mode
+    passes (``torch.func.vjp``, vmapped over the output basis) when ``K < m``, otherwise ``m``
+    forward-mode passes (``torch.func.jvp``, vmapped over the input basis). Row ``n`` of
+    ``F`` must depend on ``x_n`` only (as everywhere in liekit), so that the cotangent /
+    tangent ``e_j`` at every point at once yields every point's Jacobian row / column.
+    """
+    N, m = x.shape
+    flat = _Flat(F)
+    if K is not None and K < m:  # reverse mode: one vjp per output
+        out, pullback = torch.func.vjp(flat, x)
+        K = out.shape[1]
+        C = torch.eye(K, dtype=out.dtype, device=out.device).unsqueeze(1).expand(K, N, K)
+        try:
+            J = torch.func.vmap(pullback, in_dims=0, out_dims=1)(C)[0]  # (N, K, m)
+        except Exception:  # ops without batching rules: one vjp per output
+            J = torch.stack([pullback(C[j])[0] for j in range(K)], dim=1)
+    else:  # forward mode: one jvp per input coordinate
+        E = torch.eye(m, dtype=x.dtype, device=x.device).unsqueeze(1).expand(m, N, m)
+        try:
+            out, J = torch.func.vmap(lambda e: torch.func.jvp(flat, (x,), (e,)), in_dims=0, out_dims=(None, 2))(E)
+        except Exception:  # ops without batching rules: one jvp per coordinate
+            cols = [torch.func.jvp(flat, (x,), (E[j],)) for j in range(m)]
+            out, J = cols[0][0], torch.stack([c[1] for c in cols], dim=2)
+    if out.shape[0] != N:
+        raise ValueError(f"F must return shape (N, ...) with N = {N}, got {(out.shape[0], *flat.shape)}")
+    return out.reshape(N, *flat.shape), J
+
+
+def _derivative_route(d: int, m: int, K: int | None) -> str:
+    """``"jacobian"`` when ``min(m, K)`` Jacobian passes are fewer than the ``d`` directional ones."""
+    passes = m if K is None else min(m, K)
+    return "jacobian" if passes < d else "directional"
+
+
+def _apply_field(F: Model, x: torch.Tensor, V: torch.Tensor, K: int | None) -> tuple[torch.Tensor, torch.Tensor]:
+    r"""F(x) (N, ...) and :math:`DF(x)\,X_i` (N, d, ...) for the base field ``V`` (N, d, m), by the cheaper route.
+
+    Directional: ``d`` jvps along the :math:`X_{\xi_i}(x)`. Jacobian: :math:`DF` (N, K, m) from
+    ``min(m, K)`` passes, contracted with the base field by one einsum — the same numbers up to
+    round-off with ``d / min(m, K)`` times fewer passes (``n`` times fewer for gl(n) on R^n).
+    """
+    d = V.shape[1]
+    if _derivative_route(d, x.shape[1], K) == "directional":
+        return _directional(F, x, V)
+    try:
+        Fx, J = _jacobian(F, x, K)
+    except Exception:  # a model torch.func cannot take through this route (or a bad one): the directional
+        return _directional(F, x, V)  # route, whose evaluate_model gives the clear error
+    dF = torch.einsum("nkm,ndm->ndk", J, V.to(J.dtype))
+    return Fx, dF.reshape(x.shape[0], d, *Fx.shape[1:])
 
 
 def _batches(N: int, batch_size: int | None) -> list[slice]:
@@ -157,7 +223,7 @@ def _lie_derivative(
     parts = []
     for sl in _batches(xt.shape[0], batch_size):
         xb = xt[sl].to(dtype)
-        Fx, dF = _directional(F, xb, act.base_field(xb))
+        Fx, dF = _apply_field(F, xb, act.base_field(xb), None if basis else act.out_dim)
         if basis and Fx.ndim == 2:  # scalar outputs: (N, p) -> (N, 1, p)
             Fx, dF = Fx[:, None], dF[:, :, None]
         if Fx.ndim != (3 if basis else 2):
