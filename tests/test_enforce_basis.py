@@ -167,8 +167,9 @@ WEIGHT_CASES = [
 @pytest.mark.parametrize("name, k_in, k_out", WEIGHT_CASES, ids=[f"{c[0]} V{c[1]}->V{c[2]}" for c in WEIGHT_CASES])
 def test_weight_cut_gives_the_dense_space(monkeypatch, name, k_in, k_out):
     # force the cut on every block, then compare the projector with the dense SVD's
-    import liekit.enforce.basis as basis_mod
     from groups_catalogue import CATALOGUE
+
+    import liekit.enforce.basis as basis_mod
 
     group = CATALOGUE[name][0]()
     rep_in, rep_out = _powers(group, k_in, k_out)
