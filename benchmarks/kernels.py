@@ -10,8 +10,13 @@
    grid-preserving elements (90° rotations, flips); under other rotation angles and scalings
    (approximate: the pixel grid breaks the symmetry), next to an unconstrained convolution.
 
-escnn is not installed here: its figures are quoted from ../shared/baselines.md and labelled
-"published". Writes benchmarks/results/kernels.md, kernels.json and kernels.png.
+escnn 1.0.11 is measured in the same run where /work/venv-escnn exists (recipe in
+../shared/baselines.md; without py3nj, which needs a Fortran compiler): the time to build
+``nn.R2Conv(ft, ft, kernel_size=5)`` on the regular field types, cold = fresh process with
+escnn's disk cache removed (median over the same number of processes as liekit), cached =
+fresh process with the disk cache of the previous run. baselines.md's published C8 figure
+(34 ms, with py3nj) is quoted next to it. Writes benchmarks/results/kernels.md, kernels.json
+and kernels.png.
 
     python benchmarks/kernels.py            # about a minute or two
     python benchmarks/kernels.py --quick
@@ -33,6 +38,46 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 ESCNN_PUBLISHED = {"C8 regular -> regular": 0.034}  # seconds, baselines.md (cold, with py3nj)
+ESCNN_PY = Path("/work/venv-escnn/bin/python")
+#: problems escnn's R2Conv covers: name -> (gspace, number of regular fields)
+ESCNN_R2 = {"C8 regular -> regular": ("rot2dOnR2(N=8)", 1), "D8 regular -> regular": ("flipRot2dOnR2(N=8)", 1),
+            "C4 regular -> regular": ("rot2dOnR2(N=4)", 1), "C8 16 regular -> 16 regular": ("rot2dOnR2(N=8)", 16)}
+ESCNN_CHILD = r'''
+import json, shutil, time, warnings
+warnings.simplefilter("ignore")
+import torch
+import escnn.group
+from escnn import gspaces, nn
+if {clear}:
+    shutil.rmtree(escnn.group.__cache_path__, ignore_errors=True)
+t = time.perf_counter()
+gs = gspaces.{gspace}
+ft = nn.FieldType(gs, {copies} * [gs.regular_repr])
+conv = nn.R2Conv(ft, ft, kernel_size=5)
+print(json.dumps(dict(cold=time.perf_counter() - t, dim=int(conv.basisexpansion.dimension()))))
+'''
+
+
+def escnn_case(name: str, n_proc: int) -> dict | None:
+    """escnn's R2Conv build time for ``name`` (median cold over fresh processes, and disk-cached)."""
+    if name not in ESCNN_R2 or not ESCNN_PY.exists():
+        return None
+    gspace, copies = ESCNN_R2[name]
+
+    def one(clear: bool) -> dict:
+        res = subprocess.run([str(ESCNN_PY), "-c", ESCNN_CHILD.format(gspace=gspace, copies=copies, clear=clear)],
+                             capture_output=True, text=True, timeout=600)
+        if res.returncode:
+            return {"error": (res.stderr.strip().splitlines() or ["failed"])[-1][:100]}
+        return json.loads(res.stdout.strip().splitlines()[-1])
+
+    runs = [one(True) for _ in range(n_proc)]
+    ok = [r for r in runs if "error" not in r]
+    if not ok:
+        return runs[0]
+    cached = one(False)
+    return {"cold_s": statistics.median(r["cold"] for r in ok), "dim": ok[0]["dim"],
+            "cached_s": cached.get("cold"), "runs": [r["cold"] for r in ok]}
 
 
 def make_case(name: str):
@@ -260,7 +305,7 @@ def main() -> None:
         for threads in (1, 0):
             runs = []
             # fresh processes: 3 for the escnn-comparable problem at 1 thread, 1 otherwise (time budget)
-            for _ in range(n_proc if (threads == 1 and name in ESCNN_PUBLISHED) else 1):
+            for _ in range(n_proc if (threads == 1 and name in ESCNN_R2) else 1):
                 res = subprocess.run([sys.executable, __file__, "--one", name, "--threads", str(threads),
                                       "--repeats", "3" if a.quick else "5"], capture_output=True, text=True,
                                      check=True)
@@ -272,8 +317,9 @@ def main() -> None:
         r0 = runs[0]
         row = {"case": name, "dim": r0["dim"], "continuous_dim": r0["continuous_dim"], "c_out": r0["c_out"],
                "c_in": r0["c_in"], "kind": r0["kind"], "one_thread": per_threads[1], "default_threads": per_threads[0],
-               "escnn_published_s": ESCNN_PUBLISHED.get(name), "continuous_error": continuous_error(name, 10 if
-                                                                                                    a.quick else 20)}
+               "escnn_published_s": ESCNN_PUBLISHED.get(name),
+               "escnn": escnn_case(name, n_proc),
+               "continuous_error": continuous_error(name, 10 if a.quick else 20)}
         rows.append(row)
         print(f"{name:<44} dim {row['dim']:>5}  cold {per_threads[1]['cold_s'] * 1e3:7.1f} ms (1 thread), "
               f"{per_threads[0]['cold_s'] * 1e3:7.1f} ms ({per_threads[0]['threads']} threads); warm "
@@ -316,20 +362,24 @@ def main() -> None:
         " jvp/vmap of a process, timed apart: median "
         f"{statistics.median(r['one_thread']['func_init_s'] for r in rows) * 1e3:.0f} ms here; only the"
         " continuous groups use it) (median of "
-        f"{n_proc} processes for the C8 problem at 1 thread, one process otherwise); warm = median of 5 repeated"
-        " calls. escnn is not installed here: its figure is the"
-        " published one from baselines.md (cold, median of 3 processes, measured on a machine of this kind).",
+        f"{n_proc} processes for the regular-representation problems at 1 thread, one process otherwise); warm ="
+        " median of 5 repeated calls. escnn measured in the same run (no py3nj: no Fortran compiler here), cold ="
+        " fresh process with its disk cache removed (median of as many processes), cached = with its disk cache;"
+        " 'published' = baselines.md's figure with py3nj on a machine of this kind.",
         "",
         "| problem | channels out × in | basis (grid / continuous) | cold, 1 thread | cold, default threads |"
-        " warm, 1 thread | escnn (published) | continuous equivariance error |",
-        "|---|---|---|---|---|---|---|---|",
+        " warm, 1 thread | escnn cold | escnn cached | escnn (published) | continuous equivariance error |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         esc = f"{r['escnn_published_s'] * 1e3:.0f} ms" if r["escnn_published_s"] else "—"
+        e = r.get("escnn") or {}
+        e_cold = f"{e['cold_s'] * 1e3:.1f} ms ({e['dim']})" if "cold_s" in e else e.get("error", "—")
+        e_cached = f"{e['cached_s'] * 1e3:.1f} ms" if e.get("cached_s") is not None else "—"
         L.append(f"| {r['case']} | {r['c_out']} × {r['c_in']} | {r['dim']} / {r['continuous_dim']} ({r['kind']}) | "
                  f"{r['one_thread']['cold_s'] * 1e3:.1f} ms | {r['default_threads']['cold_s'] * 1e3:.1f} ms "
-                 f"({r['default_threads']['threads']}) | {r['one_thread']['warm_s'] * 1e3:.1f} ms | {esc} | "
-                 f"{fmt(r['continuous_error'])} |")
+                 f"({r['default_threads']['threads']}) | {r['one_thread']['warm_s'] * 1e3:.1f} ms | {e_cold} | "
+                 f"{e_cached} | {esc} | {fmt(r['continuous_error'])} |")
     L += [
         "",
         "## Equivariance of the layer on images",

@@ -208,8 +208,9 @@ def _vanishing(X: Any, m: int, degree: int, rtol: Any, noise: float | None, batc
     mean = Ms[0, lin]
     spread = math.sqrt(max(float(Ms[lin, lin].sum() - mean @ mean), 0.0))
     theta, C, n_degenerate = _taubin(Ms, basis)
-    with torch.no_grad():
-        delta = (theta / (1 - theta)).sqrt()  # Taubin distances, relative to the RMS norm (inf: constants)
+    # Taubin distances, relative to the RMS norm; inf where the gradient is zero on the data (constants)
+    flat = (1 - theta) <= 10 * P * torch.finfo(torch.float64).eps
+    delta = torch.where(flat, torch.full_like(theta, math.inf), (theta / (1 - theta).clamp_min(1e-300)).sqrt())
     noise_rel = None if noise is None else check_nonnegative(noise, "noise") / c
     r, tol_delta, gap, warn = _taubin_rank(delta, rtol, noise_rel, spread, P, c)
     if warn:

@@ -27,7 +27,7 @@ from typing import Any
 import torch
 
 from .._validation import check_positive_int
-from .action import Action, as_action
+from .action import Action, AffineAction, LinearAction, as_action
 
 __all__ = ["lie_derivative", "lie_derivative_basis", "evaluate_model", "model_dtype_device"]
 
@@ -133,22 +133,44 @@ def _derivative_route(d: int, m: int, K: int | None) -> str:
     return "jacobian" if passes < d else "directional"
 
 
-def _apply_field(F: Model, x: torch.Tensor, V: torch.Tensor, K: int | None) -> tuple[torch.Tensor, torch.Tensor]:
-    r"""F(x) (N, ...) and :math:`DF(x)\,X_i` (N, d, ...) for the base field ``V`` (N, d, m), by the cheaper route.
+def _affine_form(act: Action) -> torch.Tensor | None:
+    r"""``A`` (d, m, m+1), :math:`X_{\xi_i}(x) = A_i\,[x; 1]`, for the library's linear / affine actions; else None."""
+    if type(act).base_field not in (LinearAction.base_field, AffineAction.base_field):
+        return None  # a general (or user-overridden) base field: use it as given
+    return act.affine_generators()[0]
 
-    Directional: ``d`` jvps along the :math:`X_{\xi_i}(x)`. Jacobian: :math:`DF` (N, K, m) from
-    ``min(m, K)`` passes, contracted with the base field by one einsum — the same numbers up to
-    round-off with ``d / min(m, K)`` times fewer passes (``n`` times fewer for gl(n) on R^n).
+
+def _apply_field(
+    F: Model, x: torch.Tensor, act: Action, K: int | None, A: torch.Tensor | None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    r"""F(x) (N, ...) and :math:`DF(x)\,X_{\xi_i}(x)` (N, d, ...), by the cheaper route.
+
+    * directional: ``d`` jvps along the base field :math:`X_{\xi_i}(x)` (N, d, m);
+    * Jacobian: :math:`DF` (N, K, m) from ``min(m, K)`` passes (:func:`_jacobian`), then
+      contracted with the base field — for a linear / affine action (``A`` given, ``K ≤ m``)
+      as one matrix product :math:`[DF_{nk} \otimes (x_n, 1)]\,\mathrm{vec}(A_i)` of shape
+      ``(N·K, m(m+1)) @ (m(m+1), d)``, otherwise by an einsum with the field (N, d, m).
+
+    Both give the same numbers up to round-off; the Jacobian route needs ``d / min(m, K)``
+    times fewer passes (``n`` times fewer for gl(n) acting on R^n).
     """
-    d = V.shape[1]
-    if _derivative_route(d, x.shape[1], K) == "directional":
-        return _directional(F, x, V)
+    N, m = x.shape
+    d = act.n_generators
+    if _derivative_route(d, m, K) == "directional":
+        return _directional(F, x, act.base_field(x))
     try:
         Fx, J = _jacobian(F, x, K)
     except Exception:  # a model torch.func cannot take through this route (or a bad one): the directional
-        return _directional(F, x, V)  # route, whose evaluate_model gives the clear error
-    dF = torch.einsum("nkm,ndm->ndk", J, V.to(J.dtype))
-    return Fx, dF.reshape(x.shape[0], d, *Fx.shape[1:])
+        return _directional(F, x, act.base_field(x))  # route, whose evaluate_model gives the clear error
+    Kj = J.shape[1]
+    if A is not None and Kj <= m:
+        xh = torch.cat([x, x.new_ones((N, 1))], dim=1).to(J.dtype)  # homogeneous coordinates (x, 1)
+        M = (J[:, :, :, None] * xh[:, None, None, :]).reshape(N * Kj, m * (m + 1))
+        A = A.to(dtype=J.dtype, device=J.device).reshape(d, m * (m + 1))
+        dF = (M @ A.T).reshape(N, Kj, d).transpose(1, 2)  # (N, d, K)
+    else:
+        dF = torch.einsum("nkm,ndm->ndk", J, act.base_field(x).to(J.dtype))
+    return Fx, dF.reshape(N, d, *Fx.shape[1:])
 
 
 def _batches(N: int, batch_size: int | None) -> list[slice]:
@@ -221,19 +243,23 @@ def _lie_derivative(
         check_positive_int(batch_size, "batch_size")
     name, want = ("Phi", "(N, k, p) or (N, p)") if basis else ("F", "(N, k) or (N,)")
     parts = []
+    A = _affine_form(act)
     for sl in _batches(xt.shape[0], batch_size):
         xb = xt[sl].to(dtype)
-        Fx, dF = _apply_field(F, xb, act.base_field(xb), None if basis else act.out_dim)
+        Fx, dF = _apply_field(F, xb, act, None if basis else act.out_dim, A)
         if basis and Fx.ndim == 2:  # scalar outputs: (N, p) -> (N, 1, p)
             Fx, dF = Fx[:, None], dF[:, :, None]
         if Fx.ndim != (3 if basis else 2):
             raise ValueError(f"{name} must return {want}, got shape {tuple(Fx.shape)}")
         _check_out_dim(act, Fx.shape[1])
         t = act.fiber(xb).to(dtype)
+        if t.ndim == 3 and not bool(t.any()):  # invariance: t_ξ = 0, nothing to subtract
+            parts.append(dF)
+            continue
         # t acts on the output axis k: (d, k, l) constant or (N, d, k, l) point-dependent
         tF = torch.einsum("dkl,nl...->ndk...", t, Fx) if t.ndim == 3 else torch.einsum("ndkl,nl...->ndk...", t, Fx)
         parts.append(dF - tF)
-    return torch.cat(parts)
+    return parts[0] if len(parts) == 1 else torch.cat(parts)
 
 
 def _check_out_dim(act: Action, k: int) -> None:
