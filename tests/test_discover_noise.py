@@ -122,8 +122,9 @@ def test_sphere_transforms_covariantly(seed, noisy):
         # first-order perturbation: the angle grows with σ relative to the smallest semi-axis
         # and with the conditioning of A (the conjugated basis is far from orthonormal)
         smin = float(torch.linalg.svdvals(A)[-1])
-        assert res.angle_to(truth) < 2 * sigma / smin * float(torch.linalg.cond(A))
-        assert 0.7 * sigma < res.extra["vanishing"]["noise_estimate"] < 1.3 * sigma
+        # (largest ratio to σ/smin·cond(A) seen over 150 seeds: 0.16)
+        assert res.angle_to(truth) < 0.5 * sigma / smin * float(torch.linalg.cond(A))
+        assert 0.85 * sigma < res.extra["vanishing"]["noise_estimate"] < 1.15 * sigma
     else:
         assert res.angle_to(truth) <= 1e-8
 

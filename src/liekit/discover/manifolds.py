@@ -188,6 +188,10 @@ def _vanishing(X: Any, m: int, degree: int, rtol: Any, noise: float | None, batc
                scale: bool = True) -> tuple[dict[str, Any], torch.Tensor, PolynomialBasis, torch.Tensor]:
     r"""Defining polynomials by Taubin's gradient-normalised residual; see :func:`vanishing_polynomials`."""
     degree = check_positive_int(degree, "degree")
+    if noise is not None:
+        noise = check_nonnegative(noise, "noise")
+    if isinstance(rtol, str) and rtol != "auto":
+        raise ValueError(f"rtol must be a number >= 0 or 'auto', got {rtol!r}")
     acc, basis = _moments(X, m, degree, batch_size, nan_policy)
     N, P = acc.samples, basis.size
     if N < P:
@@ -211,7 +215,7 @@ def _vanishing(X: Any, m: int, degree: int, rtol: Any, noise: float | None, batc
     # Taubin distances, relative to the RMS norm; inf where the gradient is zero on the data (constants)
     flat = (1 - theta) <= 10 * P * torch.finfo(torch.float64).eps
     delta = torch.where(flat, torch.full_like(theta, math.inf), (theta / (1 - theta).clamp_min(1e-300)).sqrt())
-    noise_rel = None if noise is None else check_nonnegative(noise, "noise") / c
+    noise_rel = None if noise is None else noise / c
     r, tol_delta, gap, warn = _taubin_rank(delta, rtol, noise_rel, spread, P, c)
     if warn:
         warnings.warn(warn, IllConditionedWarning, stacklevel=3)

@@ -36,7 +36,7 @@ Three exact routes, chosen automatically:
     constraints is assembled in those coordinates from small products (the 900-unknown
     block becomes 324; SO(10) :math:`V^{\otimes 4}` invariants drop from blocks of 2916
     unknowns to 116). The cut is skipped (never guessed) when an eigenspace is defective or
-    ill-conditioned or an eigenvalue match is ambiguous.
+    ill-conditioned; eigenvalues not clearly apart are paired.
 ``dense`` / ``iterative``
     anything else (affine groups, user groups with a degenerate trace form, rotations of
     the plane by 2π/k): the stacked constraint, by SVD when small and by matrix-free
@@ -418,8 +418,9 @@ def _weight_pairs(P: _Side, Q: _Side, ref: float = 0.0, margin: float = 1e3
     :math:`Y = \sum_s U_s Z_s W_s^T` — for SO(3) the weight spaces: a spin-j isotypic block
     of multiplicities ``(m, n)`` drops from :math:`(2j+1)^2 mn` unknowns to
     :math:`(4j+1) mn` (conjugate eigenvalues ±iw are merged into real subspaces). ``None``
-    (no reduction) when an eigenspace is defective or when an eigenvalue of ``A`` is neither
-    clearly equal to nor clearly apart from one of ``−B``. ``ref`` is the size of the
+    (no reduction) when an eigenspace is defective or ill-conditioned; eigenvalues of ``A``
+    and ``−B`` closer than ``margin`` times the round-off tolerance are paired (never guessed
+    apart: an extra pair only enlarges the search space). ``ref`` is the size of the
     unrestricted generators (eigenvalues are compared relative to it: a restricted block may
     be zero).
     """
@@ -440,10 +441,8 @@ def _weight_pairs(P: _Side, Q: _Side, ref: float = 0.0, margin: float = 1e3
     pairs = []
     for lam, U in ca:
         for mu, W in cb:
-            dist = abs(complex(lam) - complex(mu))
-            if tol < dist <= margin * tol:
-                return None  # neither equal nor apart: no reliable cut
-            if dist <= tol:
+            # a pair that is not clearly apart is kept: a larger subspace still holds every solution
+            if abs(complex(lam) - complex(mu)) <= margin * tol:
                 pairs.append((U, W))
     return pairs
 
@@ -550,9 +549,13 @@ def _clusters(omega: torch.Tensor, tol_rel: float = 1e-7) -> list[tuple[complex,
     if scale == 0:
         return [(0.0, torch.eye(p, dtype=omega.dtype, device=omega.device))]
     sym = bool(torch.allclose(omega, omega.T, rtol=0, atol=1e-12 * scale))
+    skew = not sym and bool(torch.allclose(omega, -omega.T, rtol=0, atol=1e-12 * scale))
     if sym:
         ev, vec = torch.linalg.eigh(0.5 * (omega + omega.T))
         ev_c = ev.to(torch.complex128).cpu().numpy()
+    elif skew:  # iΩ is Hermitian: Ω v = −iμ v for its eigenpairs (μ, v) — eigh, not eig
+        mu, vecc = torch.linalg.eigh((0.5j * (omega - omega.T)).to(torch.complex128))
+        ev_c = -1j * mu.cpu().numpy()
     else:
         evc, vecc = torch.linalg.eig(omega)
         ev_c = evc.cpu().numpy()
@@ -562,7 +565,9 @@ def _clusters(omega: torch.Tensor, tol_rel: float = 1e-7) -> list[tuple[complex,
     centers: list[complex] = []
     for i in order:
         lam = ev_c[i]
-        for gi, c in enumerate(centers):
+        # real (symmetric) or imaginary (skew) spectra are sorted on a line: only the last centre can match
+        near = centers[-1:] if (sym or skew) else centers
+        for gi, c in enumerate(near, start=len(centers) - len(near)):
             if abs(lam - c) <= tol:
                 groups[gi].append(int(i))
                 break
