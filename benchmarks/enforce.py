@@ -50,6 +50,7 @@ PROBLEMS = [
     ("A₃₀ V⊗²→V⊗² (8.1e5)", "g=G.Alternating(30); v=V(g); ri, ro = v**2, v**2", None, None),
     ("S₁₀₀ V⊗³ invariants (1e6)", "g=G.Permutations(100); v=V(g); ri, ro = trivial(g), v**3", None, None),
     ("SO(10) V⊗⁴ invariants (1e4)", "g=G.SO(10); v=V(g); ri, ro = trivial(g), v**4", "SO(10)", "V**4"),
+    ("SO(10) V⊗⁶ invariants (1e6)", "g=G.SO(10); v=V(g); ri, ro = trivial(g), v**6", None, None),
 ]
 
 LIEKIT_CHILD = r'''

@@ -105,7 +105,9 @@ class EquivariantBasis:
         ``(rep_out.size, rep_in.size)``.
     residual : float
         Largest relative constraint residual :math:`\\|C_i w\\| / (\\|C_i\\|\\,\\|w\\|)` of the
-        returned columns (``nan`` when not checked).
+        returned columns (``nan`` when not checked); a block of more than ``PROBES`` columns is
+        checked through Gaussian combinations of them, reported as the Frobenius residual
+        :math:`\\|C_i B\\|_F` (an upper bound for every column's).
     blocks : list of Nullspace
         The per-block rank decisions.
     """
