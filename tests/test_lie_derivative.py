@@ -235,3 +235,152 @@ def test_bad_models_and_actions():
         lie_derivative(lambda z: z.sum(1), G.SO(3), x, batch_size=0)
     with pytest.raises(ValueError, match="no samples"):
         algebra_gram(lambda z: z.sum(1), G.SO(3), iter([]))
+
+
+# --- the two routes of the one engine: Jacobian (min(m, K) passes) and directional (d jvps) ---------------
+
+import liekit.lie.derivative as _deriv  # noqa: E402
+
+
+def _both_routes(fn):
+    """``fn()`` with the route forced to 'directional' and to 'jacobian' (the latter also under no_grad,
+    where reverse mode runs on plain autograd instead of torch.func, and must agree)."""
+    out = {}
+    for route in ("directional", "jacobian"):
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(_deriv, "_derivative_route", lambda d, m, K, route=route: route)
+            out[route] = fn()
+            with torch.no_grad():
+                _close(fn(), out[route])
+    return out["directional"], out["jacobian"]
+
+
+def _close(a, b, tol=1e-12):
+    assert a.shape == b.shape and a.dtype == b.dtype
+    scale = max(1.0, float(a.abs().max()))
+    assert float((a - b).abs().max()) <= tol * scale
+
+
+def _random_basis_change(n, gen):
+    P = torch.randn(n, n, generator=gen) + n * torch.eye(n)
+    return P, torch.linalg.inv(P)
+
+
+LINEAR_CASES = [  # (group builder on R^n, rep_in, rep_out, F)
+    ("gl(3) scalar", lambda n: G.GL(n), 3, V, trivial, lambda x: torch.exp(-(x**2).sum(1)) * torch.cos(x[:, 0])),
+    ("gl(3) vector V->V", lambda n: G.GL(n), 3, V, V, lambda x: torch.tanh(x) * x.sum(1, keepdim=True)),
+    ("gl(3) two invariants", lambda n: G.GL(n), 3, V, lambda g: trivial(g) + trivial(g),
+     lambda x: torch.stack([x.prod(1), torch.sin(x).sum(1)], 1)),
+    ("so(4)^P V+V", lambda n: G.SO(n), 4, lambda g: V(g) + V(g), trivial,
+     lambda x: torch.sin(x[:, :4] * x[:, 4:]).sum(1)),
+    ("gl(2) V⊗V* -> V⊗V*", lambda n: G.GL(n), 2, lambda g: V(g) * V(g).dual, lambda g: V(g) * V(g).dual,
+     lambda x: (x.reshape(-1, 2, 2) @ x.reshape(-1, 2, 2) ** 2).reshape(-1, 4)),
+]
+
+
+@pytest.mark.parametrize("case", LINEAR_CASES, ids=[c[0] for c in LINEAR_CASES])
+@given(seed=st.integers(0, 2**31 - 1))
+def test_jacobian_route_equals_directional_linear(case, seed):
+    _, make, n, rin, rout, F = case
+    gen = torch.Generator().manual_seed(seed)
+    P, Pinv = _random_basis_change(n, gen)
+    coeffs = torch.randn(make(n).dim, make(n).dim, generator=gen) + 3 * torch.eye(make(n).dim)
+    alg = torch.einsum("ab,bij->aij", coeffs, P @ make(n).algebra @ Pinv)  # a random basis, conjugated
+    grp = G.Group.from_generators(algebra=alg, name="random")
+    rep_in, rep_out = rin(grp), rout(grp)
+    x = torch.randn(40, rep_in.size, generator=gen)
+    a, b = _both_routes(lambda: lie_derivative(F, rep_in, x, rep_out=rep_out, batch_size=16))
+    _close(a, b)
+    ga, gb = _both_routes(lambda: algebra_gram(F, LinearAction(rep_in, rep_out), x, batch_size=16).gram)
+    _close(ga, gb)
+
+
+@given(seed=st.integers(0, 2**31 - 1), k=st.sampled_from([1, 2, 5]))
+def test_jacobian_route_equals_directional_affine(seed, k):
+    gen = torch.Generator().manual_seed(seed)
+    se = G.SE(3)
+    P = torch.eye(4)
+    P[:3, :3] = torch.randn(3, 3, generator=gen) + 3 * torch.eye(3)
+    P[:3, 3] = torch.randn(3, generator=gen)
+    grp = G.Group.from_generators(algebra=P @ se.algebra @ torch.linalg.inv(P), affine=True, name="SE(3)^P")
+    W = torch.randn(3, k, generator=gen)
+    F = lambda x: torch.sin(x @ W) * (x**2).sum(1, keepdim=True)  # noqa: E731
+    x = torch.randn(30, 3, generator=gen)
+    act = AffineAction(grp, k * trivial(grp))
+    a, b = _both_routes(lambda: lie_derivative(F, act, x))
+    _close(a, b)
+
+
+@given(seed=st.integers(0, 2**31 - 1), k=st.sampled_from([1, 2, 4]))
+def test_jacobian_route_equals_directional_nonlinear(seed, k):
+    gen = torch.Generator().manual_seed(seed)
+    d, m = 5, 3
+    A = torch.randn(d, m, m, generator=gen)
+    c = torch.randn(d, m, generator=gen)
+    T = torch.randn(d, k, k, generator=gen)
+    base = lambda x: torch.einsum("dij,nj->ndi", A, x) + (x @ c.T)[:, :, None] * x[:, None, :]  # noqa: E731
+    fiber = lambda x: T[None] * torch.cos(x[:, :1, None, None])  # noqa: E731 - point-dependent (N, d, k, k)
+    act = Action(base, n_generators=d, in_dim=m, out_dim=k, fiber=fiber, name="projective-like")
+    W = torch.randn(m, k, generator=gen)
+    F = lambda x: torch.tanh(x @ W) + x[:, :1] ** 3  # noqa: E731
+    x = torch.randn(30, m, generator=gen)
+    a, b = _both_routes(lambda: lie_derivative(F, act, x))
+    _close(a, b)
+
+
+@given(seed=st.integers(0, 2**31 - 1))
+def test_jacobian_route_equals_directional_basis(seed):
+    gen = torch.Generator().manual_seed(seed)
+    grp = G.GL(3)
+    phi = PolynomialBasis(3, 3)
+    x = torch.randn(25, 3, generator=gen)
+    a, b = _both_routes(lambda: lie_derivative_basis(phi, grp, x))
+    _close(a, b)
+    Phi2 = lambda x: torch.stack([phi(x), torch.sin(phi(x))], 1)  # noqa: E731 - (N, k=2, p), vector fiber
+    grp2 = G.SO(3)
+    rep_out = trivial(grp2) + trivial(grp2)
+    a, b = _both_routes(lambda: lie_derivative_basis(Phi2, grp2, x, rep_out=rep_out))
+    _close(a, b)
+    pa, pb = _both_routes(lambda: parameter_gram(phi, grp, x, batch_size=10).gram)
+    _close(pa, pb)
+
+
+def test_jacobian_route_torch_module_and_parameter_gradients():
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(3, 16), torch.nn.Tanh(), torch.nn.Linear(16, 2)).double()
+    x = torch.randn(50, 3)
+    grads = []
+    for route in ("directional", "jacobian"):
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(_deriv, "_derivative_route", lambda d, m, K, route=route: route)
+            L = lie_derivative(net, G.GL(3), x, rep_out=trivial(G.GL(3)) + trivial(G.GL(3)))
+            # the promote penalty: differentiable in the parameters (the last bias does not enter DF)
+            g = torch.autograd.grad((L**2).mean(), list(net.parameters()), allow_unused=True, materialize_grads=True)
+            grads.append((L.detach(), g))
+    _close(grads[0][0], grads[1][0])
+    for ga, gb in zip(grads[0][1], grads[1][1]):
+        _close(ga, gb)
+    assert float(grads[1][1][0].abs().max()) > 0
+    net32 = net.float()
+    L32 = lie_derivative(net32, G.GL(3), x, rep_out=trivial(G.GL(3)) + trivial(G.GL(3)))
+    assert L32.dtype == torch.float32
+    assert torch.allclose(L32.double(), grads[0][0], atol=1e-4)
+
+
+def test_route_is_chosen_by_pass_count():
+    assert _deriv._derivative_route(9, 3, 1) == "jacobian"  # gl(3), scalar: 1 vjp instead of 9 jvps
+    assert _deriv._derivative_route(9, 3, 3) == "jacobian"  # gl(3), vector: 3 jvps instead of 9
+    assert _deriv._derivative_route(9, 3, None) == "jacobian"  # unknown output size: m passes
+    assert _deriv._derivative_route(3, 3, 3) == "directional"  # so(3) on vectors: 3 either way
+    assert _deriv._derivative_route(3, 9, 27) == "directional"  # so(3) on V⊗V: d < m
+    assert _deriv._derivative_route(0, 3, 1) == "directional"
+
+
+def test_jacobian_route_bad_models_give_clear_errors():
+    x = torch.randn(10, 3)
+    with pytest.raises(TypeError, match="torch tensor"):
+        lie_derivative(lambda z: z.numpy().sum(1), G.GL(3), x)
+    with pytest.raises(ValueError, match="shape"):
+        lie_derivative(lambda z: z[:2, 0], G.GL(3), x)
+    with pytest.raises(ValueError, match="output"):
+        lie_derivative(lambda z: z, G.GL(3), x)  # 3 outputs for the trivial (size-1) rep_out

@@ -129,8 +129,8 @@ def as_model(F: Any) -> Any:
     return F
 
 
-def make_action(candidate: Any, rep_in: Rep | None, rep_out: Rep | None) -> Action:
-    """The action of the candidate on inputs (``rep_in``; standard / affine by default) and outputs."""
+def check_candidate(candidate: Any, rep_in: Rep | None, rep_out: Rep | None = None) -> None:
+    """Validate the candidate group and the representations (cheap: builds no action)."""
     if not isinstance(candidate, Group):
         raise TypeError(f"candidate must be a liekit Group (e.g. GL(3)), got {type(candidate).__name__}")
     if candidate.dim == 0:
@@ -142,6 +142,11 @@ def make_action(candidate: Any, rep_in: Rep | None, rep_out: Rep | None) -> Acti
                 raise TypeError(f"{nm} must be a Rep of the candidate, got {type(r).__name__}")
             if r.group is not candidate and r.group != candidate:
                 raise ValueError(f"{nm} is a representation of {r.group.name}, not of the candidate {candidate.name}")
+
+
+def make_action(candidate: Any, rep_in: Rep | None, rep_out: Rep | None) -> Action:
+    """The action of the candidate on inputs (``rep_in``; standard / affine by default) and outputs."""
+    check_candidate(candidate, rep_in, rep_out)
     if rep_in is None:
         return as_action(candidate, rep_out)
     return LinearAction(rep_in, rep_out)
@@ -173,7 +178,7 @@ def canonical_basis(B: torch.Tensor) -> torch.Tensor:
     import scipy.linalg
 
     Bn = B.detach().cpu().numpy()
-    _, _, piv = scipy.linalg.qr(Bn.T, pivoting=True, mode="economic")
+    _, _, piv = scipy.linalg.qr(Bn.T, pivoting=True, mode="economic", check_finite=False)  # B is finite
     U, _, Vh = torch.linalg.svd(B[torch.as_tensor(piv[:r].copy(), device=B.device)])  # block = U S Vh
     out = B @ (U @ Vh).T  # block becomes Vh^T S Vh: symmetric positive
     return out
@@ -301,7 +306,7 @@ def symmetries_of_function(
         if isinstance(model, PolynomialModel):
             return symmetries_of_polynomial(model, candidate, rep_in=rep_in, rep_out=rep_out, rtol=rtol)
         raise ValueError("samples are required unless F is a polynomial model (scikit-learn / pysindy)")
-    make_action(candidate, rep_in, None)  # validates the candidate and rep_in before touching data
+    check_candidate(candidate, rep_in)  # validates the candidate and rep_in before touching data
     first, data = peek(samples)
     m = rep_in.size if rep_in is not None else (candidate.n - 1 if candidate.affine else candidate.n)
     if first.shape[1] != m:

@@ -9,9 +9,18 @@ It is the derivative at :math:`t = 0` of
 :math:`\rho_{out}(e^{-t\xi})\, F(e^{t\xi}\cdot x)`; :math:`F` is equivariant under the
 identity component iff it vanishes for every basis element :math:`\xi_i`.
 
-:math:`DF(x)X` is a Jacobian–vector product computed with :func:`torch.func.jvp`,
-vectorised over the ``d`` generators with :func:`torch.func.vmap` — never finite
-differences. Two forms are provided:
+:math:`DF(x)X` comes from automatic differentiation — never finite differences — by
+one engine with two routes, picked by the number of passes (same numbers up to round-off):
+
+* *directional*: one Jacobian–vector product (:func:`torch.func.jvp`) per generator along
+  :math:`X_{\xi_i}(x)`, vectorised with :func:`torch.func.vmap` — ``d`` passes;
+* *Jacobian*: :math:`DF(x)` (N, k, m) from ``min(m, k)`` passes (reverse mode when
+  ``k < m``, forward mode otherwise), contracted with the base field — for linear / affine
+  actions :math:`X_\xi(x) = A_\xi [x; 1]` as one matrix product. For gl(n) on R^n
+  (``d = n²``) this is ``n`` to ``n²`` times fewer passes.
+
+Both assume (as everywhere in liekit) that row ``n`` of ``F`` depends on ``x_n`` only.
+Two forms are provided:
 
 * :func:`lie_derivative` — for a callable / :class:`torch.nn.Module`, shape ``(N, d, k)``;
 * :func:`lie_derivative_basis` — for a model linear in its parameters,
@@ -99,15 +108,26 @@ def _directional(F: Model, x: torch.Tensor, V: torch.Tensor) -> tuple[torch.Tens
 def _jacobian(F: Model, x: torch.Tensor, K: int | None) -> tuple[torch.Tensor, torch.Tensor]:
     r"""F(x) and the per-point Jacobian :math:`DF(x_n)`: x (N, m) -> (N, ...), (N, K, m).
 
-    ``K`` (the flattened output size, when known) picks the cheaper mode: ``K`` reverse-mode
-    passes (``torch.func.vjp``, vmapped over the output basis) when ``K < m``, otherwise ``m``
-    forward-mode passes (``torch.func.jvp``, vmapped over the input basis). Row ``n`` of
-    ``F`` must depend on ``x_n`` only (as everywhere in liekit), so that the cotangent /
-    tangent ``e_j`` at every point at once yields every point's Jacobian row / column.
+    ``K`` (the flattened output size, when known) picks the cheaper mode:
+
+    * ``K < m``: ``K`` reverse-mode passes — ``torch.autograd.grad`` of each output summed over
+      the points under ``no_grad`` callers such as :func:`algebra_gram`; ``torch.func.vjp``,
+      vmapped over the output basis, when the result must stay differentiable in F's parameters;
+    * otherwise ``m`` forward-mode passes (``torch.func.jvp``, vmapped over the input basis).
+
+    Row ``n`` of ``F`` must depend on ``x_n`` only (as everywhere in liekit), so that the
+    cotangent / tangent ``e_j`` at every point at once yields every point's Jacobian row / column.
     """
     N, m = x.shape
     flat = _Flat(F)
-    if K is not None and K < m:  # reverse mode: one vjp per output
+    if K is not None and K < m and not torch.is_grad_enabled():  # reverse mode, nothing to differentiate later:
+        with torch.enable_grad():  # plain autograd on a private leaf, cheaper than torch.func.vjp
+            xr = x.detach().requires_grad_(True)
+            out = flat(xr)
+            K = out.shape[1]
+            J = torch.stack([torch.autograd.grad(out[:, j].sum(), xr, retain_graph=j < K - 1)[0] for j in range(K)], 1)
+        out = out.detach()
+    elif K is not None and K < m:  # reverse mode, differentiable in F's parameters (e.g. a promote penalty)
         out, pullback = torch.func.vjp(flat, x)
         K = out.shape[1]
         C = torch.eye(K, dtype=out.dtype, device=out.device).unsqueeze(1).expand(K, N, K)
