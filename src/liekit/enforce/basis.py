@@ -496,15 +496,18 @@ def _solve_on_weights(P: _Side, Q: _Side, pairs: list[tuple[torch.Tensor, torch.
         G += (pick(torch.einsum("kpa,kpb->kab", aU, aU), I) * pick(torch.einsum("kqa,kqb->kab", bW, bW), J)).sum(0)
         G += P.r * UU * WW - t - t.T
     M = UU * WW
-    L = torch.linalg.cholesky(M)
-    H = torch.linalg.solve_triangular(L, torch.linalg.solve_triangular(L, G, upper=False).T, upper=False)
+    eye = torch.eye(M.shape[0], dtype=M.dtype, device=M.device)
+    orthonormal = bool(torch.allclose(M, eye, rtol=0, atol=1e-13))  # normal A (compact groups): M = I
+    L = eye if orthonormal else torch.linalg.cholesky(M)
+    H = G if orthonormal else \
+        torch.linalg.solve_triangular(L, torch.linalg.solve_triangular(L, G, upper=False).T, upper=False)
     evals, evecs = torch.linalg.eigh(0.5 * (H + H.T))  # ascending
     sv_gram = evals.clamp_min(0).sqrt()
     top = float(sv_gram[-1])
     # the Gram squares the conditioning: it only nominates the near-null directions (σ below 1e-3 σ₁
     # or 1e3 atol); their singular values are then resolved by an SVD of the constraints on them (~ε σ₁)
     k = int((sv_gram <= max(1e-3 * top, 1e3 * atol)).sum())
-    z = torch.linalg.solve_triangular(L.T, evecs[:, :k], upper=True)  # coordinates of the candidates
+    z = evecs[:, :k] if orthonormal else torch.linalg.solve_triangular(L.T, evecs[:, :k], upper=True)
     Z = torch.zeros(k, U.shape[1], W.shape[1], dtype=P.dtype, device=P.device)
     Z[:, I, J] = z.T
     Yc = torch.einsum("pa,rab,qb->pqr", U, Z, W).reshape(p * q, k)
@@ -628,6 +631,12 @@ def _split(factors: list[_Factor], limit: int) -> int:
     return best_m
 
 
+def _same_factors(a: list[_Factor], b: list[_Factor]) -> bool:
+    """Whether two lists of factors have identical generator matrices."""
+    return len(a) == len(b) and all(
+        f.size == g.size and torch.equal(f.alg, g.alg) and torch.equal(f.disc, g.disc) for f, g in zip(a, b))
+
+
 def _solve_casimir(
     factors: list[_Factor], coef: torch.Tensor, d: int, r: int, rtol: float, dtype: torch.dtype, device: Any
 ) -> tuple[torch.Tensor, list[Nullspace], str] | None:
@@ -636,21 +645,30 @@ def _solve_casimir(
     Q = _Side(factors[m:], d, r, dtype, device)
     if max(P.size, Q.size) > CASIMIR_LIMIT:
         return None
+    same = _same_factors(P.factors, Q.factors)  # e.g. V⊗k → V⊗k of an orthogonal group: V* = V
     cp = _clusters(P.casimir(coef))
-    cq = _clusters(Q.casimir(coef))
+    cq = cp if same else _clusters(Q.casimir(coef))
     if cp is None or cq is None:
         return None
+    restricted: dict[tuple[int, int], tuple[torch.Tensor, torch.Tensor, float]] = {}
+
+    def restrict(side: _Side, which: int, i: int, basis: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, float]:
+        key = (0 if same else which, i)
+        if key not in restricted:
+            restricted[key] = _restrict(side, basis)
+        return restricted[key]
+
     scale = max([abs(c) for c, _ in cp + cq] + [1.0])
     cols: list[torch.Tensor] = []
     blocks: list[Nullspace] = []
     routes = set()
     gscale = _gen_scale(P) + _gen_scale(Q)
-    for lam, U in cp:
-        for mu, V in cq:
+    for i, (lam, U) in enumerate(cp):
+        for j, (mu, V) in enumerate(cq):
             if abs(lam - mu) > 1e-6 * scale:
                 continue
-            a, alpha, res_a = _restrict(P, U)
-            b, beta, res_b = _restrict(Q, V)
+            a, alpha, res_a = restrict(P, 0, i, U)
+            b, beta, res_b = restrict(Q, 1, j, V)
             if max(res_a, res_b) > 1e-8:
                 return None
             Ps, Qs = _dense_side(a, alpha), _dense_side(b, beta)
@@ -970,7 +988,9 @@ def _block_residual(po: Rep, pi: Rep, B: torch.Tensor) -> float:
     scale = max(_gen_scale(P) + _gen_scale(Q), 1e-300)
     norms = Y.reshape(Y.shape[0], -1).norm(dim=1).clamp_min(1e-300)
     worst = 0.0
-    for c in _iter_constraints(P, Q, Y):
+    small = Y.numel() * (P.d + P.r) <= 1 << 22  # all constraints at once when that is small, else one by one
+    values = _apply_constraints(P, Q, Y).unbind(1) if small else _iter_constraints(P, Q, Y)
+    for c in values:
         ratio = c.reshape(c.shape[0], -1).norm(dim=1) / norms
         worst = max(worst, factor * float(ratio.square().mean().sqrt() if factor > 1 else ratio.max()) / scale)
     return worst
