@@ -139,6 +139,7 @@ def main() -> None:
     ap.add_argument("--emlp-big", action="store_true", help="also run EMLP on SO(3) V⊗⁴→V⊗⁴ (≈ 75 s idle)")
     ap.add_argument("--no-escnn", action="store_true")
     ap.add_argument("--repeat", type=int, default=3, help="fresh processes for the rows compared with escnn")
+    ap.add_argument("--timeout", type=float, default=300, help="seconds allowed to one liekit process")
     ap.add_argument("--only", default="", help="run only problems whose name contains this text")
     args = ap.parse_args()
     use_emlp = EMLP_PY.exists() and not args.no_emlp
@@ -150,7 +151,7 @@ def main() -> None:
             continue
         k = ESCNN_SO3.get(name)
         reps = args.repeat if k is not None else 1
-        lk = _median_child(sys.executable, LIEKIT_CHILD.format(setup=setup), 300, reps)
+        lk = _median_child(sys.executable, LIEKIT_CHILD.format(setup=setup), args.timeout, reps)
         es = None
         if use_escnn and k is not None:
             es = _median_child(str(ESCNN_PY), ESCNN_CHILD.format(k=k, clear=True), 300, reps)
