@@ -256,9 +256,7 @@ def _taubin_rank(delta: torch.Tensor, rtol: Any, noise_rel: float | None, spread
     def fmt(values: list[float]) -> str:
         return ", ".join(f"{v * unit:.2e}" for v in values)
 
-    warn = None
-    if isinstance(rtol, str) and rtol != "auto":
-        raise ValueError(f"rtol must be a number >= 0 or 'auto', got {rtol!r}")
+    warn = None  # rtol was validated by the caller (_vanishing)
     if rtol is not None and not isinstance(rtol, str):
         thr = max(check_nonnegative(rtol, "rtol"), floor)
         r = sum(v <= thr for v in d)

@@ -491,6 +491,7 @@ def _solve_on_weights(P: _Side, Q: _Side, pairs: list[tuple[torch.Tensor, torch.
         return (pick(x, I) * pick(y, J)).sum(0)
 
     UU, WW = pick(U.T @ U, I), pick(W.T @ W, J)
+    M = UU * WW  # the metric of the coordinates
     G = torch.zeros_like(UU)
     if P.d:
         aU, bW = P.alg(U), Q.alg(W)  # (d, p, ·), (d, q, ·)
@@ -503,8 +504,7 @@ def _solve_on_weights(P: _Side, Q: _Side, pairs: list[tuple[torch.Tensor, torch.
         aU, bW = P.disc(U), Q.disc(W)  # (r, p, ·), (r, q, ·)
         t = pick_sum(torch.einsum("kpa,pb->kab", aU, U), torch.einsum("kqa,qb->kab", bW, W))
         G += pick_sum(torch.einsum("kpa,kpb->kab", aU, aU), torch.einsum("kqa,kqb->kab", bW, bW))
-        G += P.r * UU * WW - t - t.T
-    M = UU * WW
+        G += P.r * M - t - t.T
     eye = torch.eye(M.shape[0], dtype=M.dtype, device=M.device)
     orthonormal = bool(torch.allclose(M, eye, rtol=0, atol=1e-13))  # normal A (compact groups): M = I
     L = eye if orthonormal else torch.linalg.cholesky(M)
@@ -821,13 +821,9 @@ def _check_reps(rep_in: Any, rep_out: Any) -> None:
             f"rep_in and rep_out are representations of different groups ({rep_in.group.name} vs"
             f" {rep_out.group.name}): an equivariant map needs one group acting on both"
         )
-    G = rep_in.group
-    if rep_in.group.n != rep_out.group.n or rep_in.group.dim != rep_out.group.dim:
-        raise ValueError("rep_in and rep_out must belong to the same group")
     for name, rep in (("rep_in", rep_in), ("rep_out", rep_out)):
         if rep.size < 1:
             raise ValueError(f"{name} has size 0")
-        _ = G
 
 
 def _parts(rep: Rep) -> list[Rep]:
@@ -978,31 +974,43 @@ def invariant_basis(rep: Rep, **kwargs: Any) -> torch.Tensor | EquivariantBasis:
 PROBES = 4
 
 
+def _sides(po: Rep, pi: Rep, dtype: torch.dtype, device: Any) -> tuple[_Side, _Side]:
+    """The two halves ``P = po``, ``Q = pi*`` of the block ``po ⊗ pi*`` (all generators)."""
+    G = po.group
+    return (_Side(_factors(po), G.dim, G.num_discrete, dtype, device),
+            _Side(_factors(pi.dual), G.dim, G.num_discrete, dtype, device))
+
+
+def _residual(P: _Side, Q: _Side, Y: torch.Tensor, rms: bool = False) -> float:
+    r"""Largest :math:`\|C_i Y_b\| / (\|C_i\|\,\|Y_b\|)` over constraints ``i`` and matrices ``Y_b`` (B, p, q).
+
+    ``rms``: the root-mean-square over ``b`` instead of the maximum. All constraints are
+    applied at once when that is small, else one generator at a time.
+    """
+    scale = max(_gen_scale(P) + _gen_scale(Q), 1e-300)
+    norms = Y.reshape(Y.shape[0], -1).norm(dim=1).clamp_min(1e-300)
+    small = Y.numel() * (P.d + P.r) <= 1 << 22
+    worst = 0.0
+    for c in (_apply_constraints(P, Q, Y).unbind(1) if small else _iter_constraints(P, Q, Y)):
+        ratio = c.reshape(c.shape[0], -1).norm(dim=1) / norms
+        worst = max(worst, float(ratio.square().mean().sqrt() if rms else ratio.max()) / scale)
+    return worst
+
+
 def _block_residual(po: Rep, pi: Rep, B: torch.Tensor) -> float:
     r"""Relative constraint residual of the columns ``B`` (po.size·pi.size, r) of one block.
 
     Up to ``PROBES`` columns: :math:`\max_{i,w} \|C_i w\| / (\|C_i\|\,\|w\|)` exactly. More
-    columns: the same on ``PROBES`` Gaussian combinations :math:`w = Bg`, times
-    :math:`\sqrt{r}` — an estimate of the Frobenius residual :math:`\|C_i B\|_F`, which
+    columns: the same on ``PROBES`` Gaussian combinations :math:`w = Bg`, root-mean-square
+    times :math:`\sqrt{r}` — an estimate of the Frobenius residual :math:`\|C_i B\|_F`, which
     bounds the residual of every column (a wrong column is missed with probability 0).
     """
-    G = po.group
-    P = _Side(_factors(po), G.dim, G.num_discrete, B.dtype, B.device)
-    Q = _Side(_factors(pi.dual), G.dim, G.num_discrete, B.dtype, B.device)
-    factor = 1.0
-    if B.shape[1] > PROBES:
-        g = torch.randn(B.shape[1], PROBES, generator=torch.Generator().manual_seed(7), dtype=torch.float64)
-        B, factor = B @ g.to(B), math.sqrt(B.shape[1])
-    Y = B.T.reshape(-1, P.size, Q.size)
-    scale = max(_gen_scale(P) + _gen_scale(Q), 1e-300)
-    norms = Y.reshape(Y.shape[0], -1).norm(dim=1).clamp_min(1e-300)
-    worst = 0.0
-    small = Y.numel() * (P.d + P.r) <= 1 << 22  # all constraints at once when that is small, else one by one
-    values = _apply_constraints(P, Q, Y).unbind(1) if small else _iter_constraints(P, Q, Y)
-    for c in values:
-        ratio = c.reshape(c.shape[0], -1).norm(dim=1) / norms
-        worst = max(worst, factor * float(ratio.square().mean().sqrt() if factor > 1 else ratio.max()) / scale)
-    return worst
+    P, Q = _sides(po, pi, B.dtype, B.device)
+    if B.shape[1] <= PROBES:
+        return _residual(P, Q, B.T.reshape(-1, P.size, Q.size))
+    g = torch.randn(B.shape[1], PROBES, generator=torch.Generator().manual_seed(7), dtype=torch.float64)
+    probes = (B @ g.to(B)).T.reshape(-1, P.size, Q.size)
+    return math.sqrt(B.shape[1]) * _residual(P, Q, probes, rms=True)
 
 
 def constraint_residual(rep_in: Rep, rep_out: Rep, basis: torch.Tensor) -> float:
@@ -1011,21 +1019,14 @@ def constraint_residual(rep_in: Rep, rep_out: Rep, basis: torch.Tensor) -> float
     ``max_{i,w} ‖dρ_out(ξ_i)W − W dρ_in(ξ_i)‖ / (‖dρ‖ ‖W‖)``, and the same for the discrete
     generators, computed matrix-free on the tensor factors.
     """
-    G = rep_in.group
     worst = 0.0
     for po, a0 in zip(_parts(rep_out), np.cumsum([0] + [p.size for p in _parts(rep_out)])):
         for pi, b0 in zip(_parts(rep_in), np.cumsum([0] + [p.size for p in _parts(rep_in)])):
             W = basis.T.reshape(-1, rep_out.size, rep_in.size)[:, a0:a0 + po.size, b0:b0 + pi.size]
             if W.numel() == 0 or float(W.abs().max()) == 0:
                 continue
-            fo, fi = _factors(po), _factors(pi.dual)
-            P = _Side(fo, G.dim, G.num_discrete, basis.dtype, basis.device)
-            Q = _Side(fi, G.dim, G.num_discrete, basis.dtype, basis.device)
-            Y = W.reshape(-1, P.size, Q.size)
-            scale = max(_gen_scale(P) + _gen_scale(Q), 1e-300)
-            norms = Y.reshape(Y.shape[0], -1).norm(dim=1).clamp_min(1e-300)
-            for c in _iter_constraints(P, Q, Y):
-                worst = max(worst, float((c.reshape(c.shape[0], -1).norm(dim=1) / norms).max()) / scale)
+            P, Q = _sides(po, pi, basis.dtype, basis.device)
+            worst = max(worst, _residual(P, Q, W.reshape(-1, P.size, Q.size)))
     return worst
 
 
