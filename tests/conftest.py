@@ -15,6 +15,15 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 torch.set_default_dtype(torch.float64)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_basis_cache():
+    """Every test solves its own bases: a basis cached by an earlier test would hide the route under test."""
+    from liekit.enforce import clear_cache
+
+    clear_cache()
+    yield
+
+
 @pytest.fixture
 def one_thread():
     """Run a test with one torch thread, restoring the previous count afterwards."""

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 import liekit as lk
 from liekit.discover import symmetries_of_point_cloud, vanishing_polynomials
-from liekit.discover.manifolds import TAUBIN_FACTOR, _derivative_matrices
+from liekit.discover.manifolds import TAUBIN_FACTOR, NoDefiningPolynomialWarning, _derivative_matrices
 from liekit.lie import PolynomialBasis
 from liekit.linalg import IllConditionedWarning
 
@@ -203,11 +203,12 @@ def test_no_clear_gap_warns():
         warnings.simplefilter("ignore")  # the symmetry decision that follows warns too
         with pytest.warns(IllConditionedWarning, match="likely too large"):
             symmetries_of_point_cloud(X, lk.GL(3), noise=1e-1)
-    # noise that hides the structure: no gap at all, nothing vanishes (and that is said)
+    # noise that hides the structure: no gap at all, nothing vanishes (and that is said): the
+    # symmetry algebra is undetermined, not the whole candidate
     X = H + 1e-1 * torch.randn(H.shape, generator=g)
-    with pytest.warns(UserWarning, match="no polynomial"):
+    with pytest.warns(NoDefiningPolynomialWarning, match="no polynomial.*higher degree"):
         res = symmetries_of_point_cloud(X, lk.GL(3))
-    assert res.dim == 9
+    assert res.extra["undetermined"] and res.dim == 0 and "UNDETERMINED" in res.report()
 
 
 def test_streamed_and_dask_noisy_cloud_agree():

@@ -169,14 +169,14 @@ def test_weight_cut_gives_the_dense_space(monkeypatch, name, k_in, k_out):
     # force the cut on every block, then compare the projector with the dense SVD's
     from groups_catalogue import CATALOGUE
 
-    import liekit.enforce.basis as basis_mod
+    import liekit.enforce._weights as weights_mod
 
     group = CATALOGUE[name][0]()
     rep_in, rep_out = _powers(group, k_in, k_out)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", EmptyEquivariantSpaceWarning)
         dense = equivariant_basis(rep_in, rep_out, method="dense")
-        monkeypatch.setattr(basis_mod, "WEIGHT_MIN", 0)
+        monkeypatch.setattr(weights_mod, "WEIGHT_MIN", 0)
         cut = solve_equivariant(rep_in, rep_out)
     assert cut.dim == dense.shape[1]
     assert torch.allclose(cut.basis @ cut.basis.T, dense @ dense.T, atol=1e-10)
@@ -185,13 +185,14 @@ def test_weight_cut_gives_the_dense_space(monkeypatch, name, k_in, k_out):
 
 
 def test_weight_cut_refuses_a_defective_generic_element():
-    # upper-triangular nilpotent algebra: its generic element is not diagonalisable
-    from liekit.enforce.basis import _Factor, _Side, _weight_pairs
+    # the Heisenberg algebra (strictly upper triangular): its generic element is nilpotent, not diagonalisable
+    from liekit.enforce._block import Block
+    from liekit.enforce._weights import weight_pairs
 
-    N = torch.zeros(2, 3, 3)
-    N[0, 0, 1] = N[1, 1, 2] = 1.0
-    side = _Side([_Factor(N, torch.zeros(0, 3, 3))], 2, 0, torch.float64, "cpu")
-    assert _weight_pairs(side, side) is None
+    N = torch.zeros(3, 3, 3)
+    N[0, 0, 1] = N[1, 1, 2] = N[2, 0, 2] = 1.0
+    v = V(G.Group.from_generators(N, name="heisenberg"))
+    assert weight_pairs(Block(v, v.dual)) is None
 
 
 def test_so10_rank4_invariants_are_the_three_pairings():

@@ -51,7 +51,7 @@ def test_linear_layer_weights_bias_and_device():
     out = lin(x @ (v ** 2)(g).T)
     assert torch.allclose(out, lin(x) @ (v ** 2 + trivial(grp))(g).T, atol=1e-12)
     moved = lin.to("meta")
-    assert moved.basis.device.type == "meta" and moved.bias_basis.device.type == "meta"
+    assert all(b.device.type == "meta" for b in moved.buffers()) and len(list(moved.buffers())) >= 4
 
 
 def test_pointwise_for_permutations_gated_otherwise():
@@ -80,7 +80,7 @@ def test_bilinear_reaches_quadratic_invariants():
     grp = G.O(3)
     v = V(grp)
     bil = EquivariantBilinear(v, trivial(grp))
-    assert bil.basis.shape[1] == 1  # |x|^2
+    assert bil.weight.numel() == 1  # |x|^2
     x = torch.randn(3, 3)
     assert torch.allclose(bil(x)[:, 0] / (x ** 2).sum(1), (bil(x)[:, 0] / (x ** 2).sum(1))[0].expand(3))
 
@@ -102,3 +102,118 @@ def test_bad_input():
     lin = EquivariantLinear(v3, v3)
     with pytest.raises(ValueError, match="last axis"):
         lin(torch.zeros(2, 4))
+
+
+# -- structured layers at the size people train -----------------------------------------------
+@pytest.mark.parametrize("name", ["SO(3)", "O(3)", "Lorentz", "S4", "SignFlip(3)", "D6", "SO(2)xS3"])
+def test_structured_layer_spans_the_dense_basis(name):
+    """The structured layer's maps are exactly the dense basis' span (the dense route is the reference)."""
+    import warnings
+
+    from groups_catalogue import CATALOGUE
+
+    from liekit.enforce import equivariant_basis
+
+    group = CATALOGUE[name][0]()
+    v = V(group)
+    rep_in, rep_out = 2 * v + trivial(group), v ** 2 + v + trivial(group)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        dense = equivariant_basis(rep_in, rep_out, method="dense")
+    lin = EquivariantLinear(rep_in, rep_out, dtype=torch.float64)
+    B = lin.structure.dense()
+    assert B.shape[1] == dense.shape[1] == lin.weight.numel()
+    assert torch.allclose(B.T @ B, torch.eye(B.shape[1], dtype=B.dtype), atol=1e-12)  # orthonormal columns
+    assert torch.allclose(B @ B.T, dense @ dense.T, atol=1e-10)  # the same space
+    assert torch.allclose(lin.matrix.reshape(-1), B @ lin.weight.detach(), atol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["SO(3)", "O(5)", "Lorentz"])
+def test_wide_mlp_memory_is_independent_of_the_dense_basis(name):
+    """384 hidden dimensions, depth 3: the buffers are the intertwiners only (structural, not timed)."""
+    from groups_catalogue import CATALOGUE
+
+    group = CATALOGUE[name][0]() if name in CATALOGUE else G.O(5)
+    v = V(group)
+    channels = 384 // (group.n + 1)
+    net = EquivariantMLP(2 * v, trivial(group), hidden=channels, depth=3, dtype=torch.float32)
+    assert net.hidden.size >= 380
+    buffers = sum(b.numel() * b.element_size() for b in net.buffers())
+    params = sum(p.numel() for p in net.parameters())
+    assert buffers < 1 << 20  # well under a MiB (the dense bases would be GBs)
+    # every intertwiner buffer is at most (r, dim σ, dim ρ) of one pair of part types: no factor grows with the width
+    for name_, b in net.named_buffers():
+        if name_.rsplit(".", 1)[-1].startswith("Q"):
+            assert b.shape[1] <= group.n ** 2 and b.shape[2] <= group.n ** 2, name_
+    assert set(net.state_dict()) == {n for n, _ in net.named_parameters()}  # the state_dict is the parameters
+    assert params > 10_000
+
+
+def test_float32_models_follow_torch_conventions():
+    from liekit.testing import assert_equivariant
+
+    grp = G.SO(3)
+    v = V(grp)
+    before = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float32)
+    try:
+        net = EquivariantMLP(v + v, v + trivial(grp), hidden=8, depth=2)
+    finally:
+        torch.set_default_dtype(before)
+    assert all(p.dtype == torch.float32 for p in net.parameters())
+    y = net(torch.randn(5, 6, dtype=torch.float32))
+    assert y.dtype == torch.float32
+    assert assert_equivariant(net, v + v, v + trivial(grp)) <= 1e-4
+    with pytest.raises(TypeError, match="dtype"):
+        net(torch.randn(5, 6, dtype=torch.float64))
+    net64 = EquivariantMLP(v, v, hidden=4, dtype=torch.float64)
+    assert net64(torch.randn(2, 3, dtype=torch.float64)).dtype == torch.float64
+
+
+def test_whole_model_save_load_deepcopy_and_cache(tmp_path):
+    import copy
+
+    from liekit.enforce._cache import basis_cache
+
+    grp = G.O(3)
+    v = V(grp)
+    net = EquivariantMLP(v, trivial(grp), hidden=6, depth=2, dtype=torch.float64)
+    x = torch.randn(7, 3, dtype=torch.float64)
+    torch.save(net, tmp_path / "m.pt")
+    back = torch.load(tmp_path / "m.pt", weights_only=False)
+    assert torch.equal(back(x), net(x))
+    assert torch.equal(copy.deepcopy(net)(x), net(x))
+    misses = basis_cache.misses
+    twin = EquivariantMLP(v, trivial(grp), hidden=6, depth=2, dtype=torch.float64)
+    assert basis_cache.misses == misses  # every basis of the second build came from the cache
+    twin.load_state_dict(net.state_dict())
+    assert torch.equal(twin(x), net(x))
+
+
+def test_compile_and_export():
+    grp = G.SO(3)
+    v = V(grp)
+    net = EquivariantMLP(v, v, hidden=4, depth=1, dtype=torch.float32)
+    x = torch.randn(3, 3, dtype=torch.float32)
+    exported = torch.export.export(net, (x,))
+    assert torch.allclose(exported.module()(x), net(x), atol=1e-6)
+    # dynamo + AOT autograd (the inductor backend would need a C++ toolchain at test time)
+    compiled = torch.compile(net, backend="aot_eager", fullgraph=True)
+    assert torch.allclose(compiled(x), net(x), atol=1e-6)
+
+
+def test_assert_equivariant_catches_a_broken_model():
+    from liekit.testing import assert_equivariant
+
+    grp = G.O(3)
+    v = V(grp)
+    lin = EquivariantLinear(v, v, dtype=torch.float64)
+    assert assert_equivariant(lin, v, v) <= 1e-12
+    broken = torch.nn.Linear(3, 3).double()
+    with pytest.raises(AssertionError, match="not equivariant"):
+        assert_equivariant(broken, v, v)
+    with pytest.raises(AssertionError, match="discrete generator"):  # a rotation-only model fails the reflection
+        assert_equivariant(lambda x: torch.cross(x, torch.ones_like(x) * 0 + x[:, [1, 2, 0]], dim=1), v, v,
+                           n_elements=1, scale=0.0)
+    with pytest.raises(TypeError, match="Rep"):
+        assert_equivariant(lin, 3, v)

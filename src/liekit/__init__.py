@@ -38,7 +38,7 @@ from .lie import (
     polynomial_lie_derivative,
 )
 from .linalg import Nullspace, nullspace, nullspace_from_gram
-from .reps import Rep, V, linear_part, standard, trivial
+from .reps import Rep, V, det_rep, frequency_rep, linear_part, regular_rep, standard, trivial
 
 __version__ = "0.1.0"
 
@@ -48,5 +48,5 @@ __all__ = [
     "direct_product", "Action", "AffineAction", "LinearAction", "PolynomialBasis",
     "algebra_gram", "lie_derivative", "lie_derivative_basis", "parameter_gram",
     "polynomial_lie_derivative", "Nullspace", "nullspace", "nullspace_from_gram", "Rep", "V",
-    "linear_part", "standard", "trivial", "__version__",
+    "linear_part", "standard", "trivial", "det_rep", "frequency_rep", "regular_rep", "__version__",
 ]

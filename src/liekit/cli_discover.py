@@ -5,6 +5,11 @@ point per row; a header line is skipped). GROUP is written as in Python — ``'G
 ``'SO(1,2)'``, ``'SE(2)'``, ``'SO(2)*Scaling(1)'`` — and parsed safely: only calls of the
 library's group constructors with integer literals, and ``*`` for direct products, are
 accepted (nothing is evaluated).
+
+Exit status: 0 when the symmetry algebra was decided; 2 for bad input (missing file, unknown
+group, wrong size); 3 (:data:`EXIT_UNDETERMINED`) when no polynomial of the chosen degree
+vanishes on the data — the algebra is then undetermined (a Gaussian blob, or a torus at
+degree 2): nothing is reported as a symmetry and a higher ``--degree`` is suggested.
 """
 
 from __future__ import annotations
@@ -12,12 +17,16 @@ from __future__ import annotations
 import argparse
 import ast
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
 from . import groups as _groups
 
-__all__ = ["add_parser", "parse_group", "main", "GROUP_CONSTRUCTORS"]
+__all__ = ["add_parser", "parse_group", "main", "GROUP_CONSTRUCTORS", "EXIT_UNDETERMINED"]
+
+#: exit status when no polynomial of the chosen degree vanishes on the data (symmetry algebra undetermined)
+EXIT_UNDETERMINED = 3
 
 #: constructors a ``--candidate`` may call (with integer literal arguments only)
 GROUP_CONSTRUCTORS = {
@@ -86,30 +95,40 @@ def load_points(path: str | Path) -> Any:
 
 def _run(args: argparse.Namespace) -> int:
     from .discover import symmetries_of_point_cloud
+    from .discover.manifolds import NoDefiningPolynomialWarning
 
     try:
         X = load_points(args.data)
         G = parse_group(args.candidate) if args.candidate else _groups.GL(int(X.shape[1]))
-        res = symmetries_of_point_cloud(X, G, degree=args.degree, rtol=args.rtol, noise=args.noise,
-                                        nan_policy=args.nan_policy)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", NoDefiningPolynomialWarning)  # said below, in its own words
+            res = symmetries_of_point_cloud(X, G, degree=args.degree, rtol=args.rtol, noise=args.noise,
+                                            nan_policy=args.nan_policy)
     except (ValueError, TypeError) as exc:
         print(f"liekit discover: {exc}", file=sys.stderr)
         return 2
     van = res.extra["vanishing"]
     print(f"data: {args.data} ({res.samples} points in R^{X.shape[1]})")
     print(f"defining polynomials: {van['nullspace'].dim} (degree <= {args.degree})")
+    if res.extra["undetermined"]:
+        dist = ", ".join(f"{float(v):.2e}" for v in van["distances"][:3])
+        print("dimension: undetermined")
+        print(f"liekit discover: no polynomial of degree <= {args.degree} vanishes on the data (smallest Taubin"
+              f" distances {dist}): they define no submanifold at this degree, so no symmetry is reported."
+              f" Try a higher degree: --degree {args.degree + 1} (or more).", file=sys.stderr)
+        return EXIT_UNDETERMINED
     for c in van["coefficients"]:
         terms = [f"{v:+.4g} {n}" for v, n in zip(c.tolist(), van["names"]) if abs(v) > 1e-8 * float(c.abs().max())]
         print("  0 = " + " ".join(terms))
     print(res.report())
     if args.out:
-        from .integrations.plots import save
+        from .integrations.plots import plot_generators, plot_spectrum, save
 
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
-        save(res.plot_spectrum(), out / "spectrum.png")
+        save(plot_spectrum(res), out / "spectrum.png")
         if res.dim:
-            save(res.plot_generators(), out / "generators.png")
+            save(plot_generators(res), out / "generators.png")
         (out / "discover.txt").write_text(res.report() + "\n")
         print(f"figures written to {out}")
     return 0
@@ -118,7 +137,9 @@ def _run(args: argparse.Namespace) -> int:
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Register ``discover`` on an ``argparse`` sub-parser collection; returns the sub-parser."""
     d = subparsers.add_parser("discover", help="discover the symmetry algebra of a point cloud (.npy / .csv)",
-                              description=__doc__.split("\n\n")[0])
+                              description=__doc__.split("\n\n")[0],
+                              epilog=f"exit status: 0 decided, 2 bad input, {EXIT_UNDETERMINED} no defining polynomial"
+                                     " at this degree (undetermined; try a higher --degree)")
     d.add_argument("data", help="point cloud: .npy (streamed) or .csv / .txt, one point per row")
     d.add_argument("--candidate", default=None,
                    help="candidate group written as in Python, e.g. 'GL(3)', 'SO(1,2)' (default GL(m))")

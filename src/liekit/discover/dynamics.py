@@ -29,9 +29,11 @@ from .._validation import check_positive_int
 from ..groups import Group
 from ..lie import PolynomialBasis, lie_derivative_basis
 from ..lie.action import Action
-from ..linalg import GramAccumulator
+from ..linalg import DEFAULT_RTOL, GramAccumulator, check_rtol
 from ..reps import StandardRep, linear_part
-from .functions import PolynomialModel, as_model, check_enough, output_size, symmetries_of_function
+from ._kit import check_enough, output_size
+from ._models import PolynomialModel, as_model
+from .functions import symmetries_of_function
 from .result import ConservedQuantities, SymmetryResult, decide
 from .streaming import accumulate, peek
 
@@ -91,6 +93,7 @@ def conserved_quantities(
         Rows of ``coefficients`` are an orthonormal basis of the conserved functions.
     """
     batch_size = check_positive_int(batch_size, "batch_size")
+    rtol = None if rtol is None else check_rtol(rtol)
     model = as_model(f)
     if isinstance(basis, PolynomialBasis):
         if exclude_constant and basis.min_degree == 0:
@@ -135,7 +138,7 @@ def conserved_quantities(
         j = int((rms == 0).nonzero()[0])
         raise ValueError(f"basis function {names[j]!r} vanishes on every sample: remove it from the basis")
     D = 1.0 / rms
-    ns = decide(Gl * D[:, None] * D[None, :], rtol, default=1e-8)
+    ns = decide(Gl * D[:, None] * D[None, :], rtol, default=DEFAULT_RTOL)
     C = ns.basis * D[:, None]  # back to the original basis functions
     if C.shape[1]:
         q, _ = torch.linalg.qr(C)

@@ -15,22 +15,55 @@ r"""Symmetries of the submanifold a point cloud lies on (Otto et al., symmetries
    :math:`q(x)^2/|\nabla q(x)|^2` is the squared orthogonal distance of ``x`` to
    :math:`\{q = 0\}`, so :math:`\delta = \sqrt\lambda` of a true defining polynomial is the
    RMS distance of the points to the manifold — the noise level σ — and that of a false one
-   the size of the data's structure. Rules: with ``noise=σ``, :math:`\delta \le 3σ`
-   (:data:`TAUBIN_FACTOR`); without it, the largest gap below a tenth of the data's spread,
-   clear when ≥ 10 (:data:`AUTO_MIN_GAP`), and :math:`\hat\sigma = \max \delta` over the
-   defining polynomials is the noise estimate.
-2. **Tangency.** :math:`\xi` is a symmetry of :math:`\mathcal M = \{q_1 = \dots = q_r = 0\}`
-   iff its vector field is tangent to it: :math:`\mathcal L_\xi q_j = \nabla q_j\cdot X_\xi = 0`
-   on :math:`\mathcal M` for every j. For linear and affine candidates the Lie derivative is
-   exact on coefficients, :math:`\mathcal L_\xi q_j = \phi^T L_\xi c_j` with ``L`` from
-   :func:`liekit.lie.polynomial_lie_derivative`, so its empirical :math:`L^2` Gram over the
-   algebra needs nothing but ``M``:
+   the size of the data's structure. The rank is decided by the library's one rank rule
+   (:func:`liekit.linalg.decide_rank`) on the singular values
+   :math:`\sqrt\theta = \delta/\sqrt{1+\delta^2} \in [0, 1]` of the moments whitened by
+   ``M + N`` (reference 1, the constants; :math:`\approx\delta` when small): with
+   ``noise=σ``, the relative rule at ``TAUBIN_FACTOR``·σ (:math:`\delta \le 3σ`); without
+   it, the largest gap below a tenth of the data's spread (``AUTO_CEILING``), clear when ≥ 10
+   (``AUTO_MIN_GAP``), accepted with a warning down to 3 (``AUTO_WEAK_GAP``); and
+   :math:`\hat\sigma = \max \delta` over the defining polynomials is the noise estimate.
+2. **Tangency modulo the defining ideal.** :math:`\xi` is a symmetry of
+   :math:`\mathcal M = \{q_1 = \dots = q_r = 0\}` iff its vector field is tangent to it:
+   :math:`\mathcal L_\xi q_j = \nabla q_j\cdot X_\xi` vanishes on :math:`\mathcal M` for every j,
+   i.e. :math:`\mathcal L_\xi q_j \in I(\mathcal M)`, the ideal of the polynomials vanishing on
+   :math:`\mathcal M` — **not** :math:`\mathcal L_\xi q_j = 0`. The dilation
+   :math:`X = x` of the cone :math:`q = x^2+y^2-z^2` gives :math:`\mathcal L_\xi q = 2q`, the
+   scaling :math:`(x, y, 2z)` of the paraboloid :math:`q = z - x^2 - y^2` gives ``2q``: zero
+   on :math:`\mathcal M` but, on noisy points where :math:`q = O(\sigma)`, a residual of the
+   noise's size that a rank rule cuts away with the noise. For linear and affine candidates
+   the Lie derivative is exact on coefficients and keeps the degree,
+   :math:`\mathcal L_\xi q_j = \phi^T L_\xi c_j` with ``L`` from
+   :func:`liekit.lie.polynomial_lie_derivative`, so :math:`\mathcal L_\xi q_j` has degree
+   ≤ D and lies in :math:`I(\mathcal M)` iff it lies in :math:`I(\mathcal M)_{\le D}` — which
+   is exactly the space ``V = span{c_k}`` of *all* the defining polynomials found at degree
+   ≤ D (it already holds the products :math:`q_k\,x^\alpha` of degree ≤ D: e.g. ``x(z-1)`` on
+   the plane ``z = 1``). Hence the criterion: there are constants :math:`a_{jk}` with
 
-   .. math:: G_{ik} = \sum_j (L_i c_j)^T M\, (L_k c_j),
+   .. math:: \mathcal L_\xi q_j = \sum_k a_{jk}\, q_k \quad (j = 1..r),
+
+   a linear condition on :math:`(\xi, a)`. Eliminating ``a`` by the orthogonal projection
+   :math:`\Pi = QQ^T` onto ``V`` (``Q`` an orthonormal basis of the coefficient vectors in the
+   rescaled coordinates), the residual of ξ is :math:`(I-\Pi)\,L_\xi c_j`, and its empirical
+   :math:`L^2` Gram over the algebra needs nothing but ``M``:
+
+   .. math:: G_{ik} = \sum_j \big((I-\Pi) L_i c_j\big)^T M \,\big((I-\Pi) L_k c_j\big),
 
    the :math:`c_j` normalised to unit RMS gradient on the data (Taubin's normalisation). The
-   symmetry algebra is the nullspace of ``G`` — one pass over the data, memory
-   :math:`O(P^2 + d^2)` whatever ``N``.
+   symmetry algebra is the nullspace of ``G`` — still one pass over the data, memory
+   :math:`O(P^2 + d^2)` whatever ``N``. The projection is Euclidean on coefficients, not in
+   ``M``: the defining polynomials are nearly ``M``-null (their RMS on the data is the noise),
+   so an ``M``-projection could not remove their multiples. Any projection onto ``V`` gives
+   the same nullspace on exact data; on noisy data a generator that *multiplies* the
+   :math:`q_k` by constants now leaves the same residual as one that preserves them — the
+   error of the estimated :math:`\hat c_j`, far below the noise — while a broken generator
+   keeps a residual of the data's size (the part of :math:`L_\xi c_j` along ``V`` is at most
+   :math:`O(\sigma)` of it in ``M``).
+3. **No defining polynomial.** When nothing of degree ≤ D vanishes on the data (a Gaussian
+   blob; a torus, a quartic, at D = 2), tangency constrains nothing and the symmetry algebra is
+   **undetermined** at that degree — not the whole candidate. The result then has no
+   generators, ``extra["undetermined"] = True``, ``nan`` singular values, a note and a
+   :class:`NoDefiningPolynomialWarning` that suggests a higher degree.
 
 Conditioning: for a linear candidate the data are rescaled to unit RMS norm (the symmetry
 algebra of :math:`c\mathcal M` is that of :math:`\mathcal M`); for an affine candidate the
@@ -47,26 +80,36 @@ from typing import Any
 
 import torch
 
+from .._threads import run_single_threaded
 from .._validation import check_nonnegative, check_positive_int
 from ..groups import GL, Group
 from ..lie import PolynomialBasis, as_action, monomial_derivative_matrices, polynomial_lie_derivative
-from ..linalg import GramAccumulator, IllConditionedWarning, Nullspace
+from ..linalg import (
+    AUTO_CEILING,
+    AUTO_MIN_GAP,
+    AUTO_WEAK_GAP,
+    GramAccumulator,
+    IllConditionedWarning,
+    Nullspace,
+    check_rtol,
+    decide_rank,
+    gram_floor,
+)
 from .functions import finish
 from .result import SymmetryResult
 from .streaming import accumulate
 
-__all__ = ["symmetries_of_point_cloud", "vanishing_polynomials", "TAUBIN_FACTOR"]
+__all__ = ["symmetries_of_point_cloud", "vanishing_polynomials", "TAUBIN_FACTOR", "NoDefiningPolynomialWarning"]
+
+
+class NoDefiningPolynomialWarning(UserWarning):
+    """No polynomial of the chosen degree vanishes on the data: the symmetry algebra is undetermined."""
+
 
 #: with ``noise=σ``: a polynomial whose Taubin distance is ≤ ``TAUBIN_FACTOR·σ`` defines the manifold
 TAUBIN_FACTOR = 3.0
 #: with ``noise=σ``: a Taubin distance in ``(AMBIGUOUS_LOW·σ, AMBIGUOUS_HIGH·σ]`` warns (not clearly noise or structure)
 AMBIGUOUS_LOW, AMBIGUOUS_HIGH = 2.0, 10.0
-#: without ``noise``: only distances below ``AUTO_CEILING ×`` the data's spread can be defining polynomials
-AUTO_CEILING = 0.1
-#: without ``noise``: a gap this large in the Taubin distances decides silently ...
-AUTO_MIN_GAP = 10.0
-#: ... a gap between this and ``AUTO_MIN_GAP`` decides with an ``IllConditionedWarning``; below it, none vanishes
-AUTO_WEAK_GAP = 3.0
 
 
 def _moments(X: Any, m: int, degree: int, batch_size: int, nan_policy: str) -> tuple[GramAccumulator, PolynomialBasis]:
@@ -96,14 +139,17 @@ def vanishing_polynomials(
     X : array (N, m), tensor, memory map, iterable of batches, DataLoader or Dask array
     degree : int
     rtol : float or "auto", optional
-        A number: polynomials with :math:`\delta \le` ``rtol`` × the data's RMS norm vanish.
+        A number in [0, 1): polynomials with :math:`\delta/\sqrt{1+\delta^2} \le` ``rtol``
+        (:math:`\delta \lesssim` ``rtol`` × the data's RMS norm) vanish — the relative rule of
+        :func:`liekit.linalg.decide_rank` on the whitened spectrum, whose reference is 1.
         ``"auto"`` (default without ``noise``): the largest gap among the distances below
         ``AUTO_CEILING`` × the data's spread; a gap below ``AUTO_MIN_GAP`` (10) warns
         (:class:`~liekit.linalg.IllConditionedWarning`), one below ``AUTO_WEAK_GAP`` (3) means
         no polynomial vanishes.
     noise : float, optional
         Standard deviation σ of the noise on the points, in the data's units: polynomials with
-        :math:`\delta \le` ``TAUBIN_FACTOR``·σ (3σ) vanish; a distance in (2σ, 10σ] warns.
+        :math:`\delta \le` ``TAUBIN_FACTOR``·σ (3σ) vanish; a distance in (2σ, 10σ] warns;
+        σ ≥ RMS norm / 3 raises ``ValueError`` (every polynomial would vanish).
 
     Returns
     -------
@@ -142,6 +188,7 @@ def _derivative_matrices(basis: PolynomialBasis, device: Any) -> torch.Tensor:
     return monomial_derivative_matrices(basis, A)
 
 
+@run_single_threaded  # P x P work only
 def _taubin(Ms: torch.Tensor, basis: PolynomialBasis) -> tuple[torch.Tensor, torch.Tensor, int]:
     r"""Taubin's generalised eigenproblem :math:`M c = \lambda N c` on the (rescaled) moments.
 
@@ -190,8 +237,8 @@ def _vanishing(X: Any, m: int, degree: int, rtol: Any, noise: float | None, batc
     degree = check_positive_int(degree, "degree")
     if noise is not None:
         noise = check_nonnegative(noise, "noise")
-    if isinstance(rtol, str) and rtol != "auto":
-        raise ValueError(f"rtol must be a number >= 0 or 'auto', got {rtol!r}")
+    if rtol is not None:
+        rtol = check_rtol(rtol)
     acc, basis = _moments(X, m, degree, batch_size, nan_policy)
     N, P = acc.samples, basis.size
     if N < P:
@@ -216,13 +263,12 @@ def _vanishing(X: Any, m: int, degree: int, rtol: Any, noise: float | None, batc
     flat = (1 - theta) <= 10 * P * torch.finfo(torch.float64).eps
     delta = torch.where(flat, torch.full_like(theta, math.inf), (theta / (1 - theta).clamp_min(1e-300)).sqrt())
     noise_rel = None if noise is None else noise / c
-    r, tol_delta, gap, warn = _taubin_rank(delta, rtol, noise_rel, spread, P, c)
+    sv = theta.sqrt().flip(0)  # sqrt(theta) = delta / sqrt(1 + delta^2), descending, in [0, 1]
+    r, tol_sv, gap, warn = _taubin_rank(sv, delta, rtol, noise_rel, spread, P, c)
     if warn:
         warnings.warn(warn, IllConditionedWarning, stacklevel=3)
     Cq = C[:, :r]  # (P, r) in the rescaled coordinates y = x / c, best fit first
     basis_q = torch.linalg.qr(Cq).Q if r else Cq
-    sv = theta.sqrt().flip(0)  # sqrt(theta) = delta / sqrt(1 + delta^2), descending, in [0, 1]
-    tol_sv = tol_delta / math.sqrt(1 + tol_delta**2) if math.isfinite(tol_delta) else 1.0
     ns = Nullspace(basis=basis_q, singular_values=sv, tol=tol_sv, gap=gap)
     coef = (Cq * s[:, None]).T
     coef = coef / coef.norm(dim=1, keepdim=True).clamp_min(1e-300) if r else coef
@@ -234,35 +280,52 @@ def _vanishing(X: Any, m: int, degree: int, rtol: Any, noise: float | None, batc
 
 
 def _taubin_floor(P: int) -> float:
-    """Round-off floor of a Taubin distance computed from Gram matrices in float64 (relative units)."""
-    return 10.0 * math.sqrt(torch.finfo(torch.float64).eps * P)
+    """Round-off floor of a Taubin distance (relative units): 10 × :func:`~liekit.linalg.gram_floor`.
+
+    The factor 10: the distances come from the moments whitened by ``M + N`` (a second Gram
+    matrix), whose conditioning costs about one more digit than a plain Gram eigenproblem.
+    """
+    return 10.0 * gram_floor(P)
 
 
-def _taubin_rank(delta: torch.Tensor, rtol: Any, noise_rel: float | None, spread: float, P: int,
-                 unit: float = 1.0) -> tuple[int, float, float, str | None]:
-    r"""How many of the ascending Taubin distances ``delta`` (relative units) are defining polynomials.
+def _taubin_rank(sv: torch.Tensor, delta: torch.Tensor, rtol: Any, noise_rel: float | None, spread: float,
+                 P: int, unit: float = 1.0) -> tuple[int, float, float, str | None]:
+    r"""How many polynomials are defining ones: the one rank rule (:func:`liekit.linalg.decide_rank`).
 
-    Returns ``(r, threshold, gap, warning or None)``; ``gap = δ_{r+1} / max(δ_r, floor)``.
-    ``unit`` (the data's RMS norm) converts to data units in the messages.
+    The spectrum is ``sv`` ``(P,)`` = :math:`\sqrt{\theta} = \delta/\sqrt{1+\delta^2}`, descending, in
+    [0, 1] — the singular values of the moments whitened by ``M + N``, so the reference
+    :math:`s_{\text{ref}}` is 1 (the constants) and ``rtol`` is, like everywhere, relative to
+    it (:math:`\approx \delta` relative to the data's RMS norm when small). The rules:
+
+    * ``rtol`` a number: the relative rule;
+    * ``noise`` (relative ν): the relative rule with ``rtol = TAUBIN_FACTOR·ν`` (δ ≤ 3σ), plus the
+      warnings of an ambiguous distance (in ``(2σ, 10σ]``) or of a noise level too large;
+    * else ``"auto"``: the largest gap among values below ``AUTO_CEILING ×`` the data's
+      ``spread`` (relative), clear at ``AUTO_MIN_GAP``, accepted with a warning down to
+      ``AUTO_WEAK_GAP`` (the constants of :mod:`liekit.linalg.rank`).
+
+    ``delta`` ``(P,)`` are the ascending Taubin distances (relative; for the messages and the
+    ambiguity checks), ``unit`` (the RMS norm) converts them to data units in the messages.
+    Returns ``(r, tol on sv, gap, warning or None)``.
     """
     d = [float(v) for v in delta]
     floor = _taubin_floor(P)
 
-    def gap_at(r: int) -> float:
-        if r == 0 or r >= len(d):
-            return math.nan
-        return d[r] / max(d[r - 1], floor)
-
     def fmt(values: list[float]) -> str:
         return ", ".join(f"{v * unit:.2e}" for v in values)
 
-    warn = None  # rtol was validated by the caller (_vanishing)
+    warn = None
+    common = {"scale": 1.0, "floor": floor, "warn_gap": None}
     if rtol is not None and not isinstance(rtol, str):
-        thr = max(check_nonnegative(rtol, "rtol"), floor)
-        r = sum(v <= thr for v in d)
+        dec = decide_rank(sv, rtol=rtol, **common)
     elif noise_rel is not None and rtol is None:
-        thr = max(TAUBIN_FACTOR * noise_rel, floor)
-        r = sum(v <= thr for v in d)
+        if TAUBIN_FACTOR * noise_rel >= 1:
+            raise ValueError(
+                f"noise={noise_rel * unit:g} is at least 1/{TAUBIN_FACTOR:g} of the data's RMS norm ({unit:.3g}):"
+                " every polynomial would count as vanishing; give the noise level in the data's units"
+            )
+        dec = decide_rank(sv, rtol=TAUBIN_FACTOR * noise_rel, **common)
+        r = dec.nullity
         lo, hi = max(AMBIGUOUS_LOW * noise_rel, floor), AMBIGUOUS_HIGH * noise_rel
         amb = [v for v in d if lo < v <= hi]
         spread_null = d[r - 1] / max(d[0], floor) if r else 1.0
@@ -278,23 +341,15 @@ def _taubin_rank(delta: torch.Tensor, rtol: Any, noise_rel: float | None, spread
                 f" {AMBIGUOUS_HIGH:g}σ (σ = noise = {noise_rel * unit:.2e}; distances: {fmt(amb)}): neither"
                 " clearly the noise nor clearly the data's structure; check the noise level or the degree"
             )
-    else:  # "auto": the largest gap among distances below AUTO_CEILING x the data's spread
-        ceiling = AUTO_CEILING * spread
-        cands = [k for k in range(1, len(d)) if d[k - 1] <= ceiling]
-        best = max(cands, key=gap_at) if cands else 0
-        g = gap_at(best) if best else math.nan
-        if best and g >= AUTO_MIN_GAP:
-            r = best
-        elif best and g >= AUTO_WEAK_GAP:
-            r = best
+    else:
+        dec = decide_rank(sv, rtol="auto", ceiling=AUTO_CEILING * spread, min_gap=AUTO_WEAK_GAP, **common)
+        r = dec.nullity
+        if r and dec.gap < AUTO_MIN_GAP:
             warn = (
-                f"the defining polynomials are decided by a weak gap ({g:.3g} < {AUTO_MIN_GAP:g}) in the"
-                f" Taubin distances {fmt(d[:best + 2])}: pass noise= (the noise level) for a clear rule"
+                f"the defining polynomials are decided by a weak gap ({dec.gap:.3g} < {AUTO_MIN_GAP:g}) in the"
+                f" Taubin distances {fmt(d[:r + 2])}: pass noise= (the noise level) for a clear rule"
             )
-        else:
-            r = 0
-        thr = math.sqrt(max(d[r - 1], floor) * d[r]) if 0 < r < len(d) else (floor if r == 0 else math.inf)
-    return r, thr, gap_at(r), warn
+    return dec.nullity, dec.tol, dec.gap, warn
 
 
 def symmetries_of_point_cloud(
@@ -361,6 +416,15 @@ def symmetries_of_point_cloud(
     m = candidate.n - 1 if candidate.affine else candidate.n
     info, Ms, basis, Cq = _vanishing(X, m, degree, vanishing_rtol if vanishing_rtol is not None else rtol, noise,
                                      batch_size, nan_policy)
+    return _polynomial_symmetries(candidate, degree, info, Ms, basis, Cq, rtol=rtol, noise=noise)
+
+
+@run_single_threaded  # P x P and d x d work only: intra-op threads only spin
+def _polynomial_symmetries(candidate: Group, degree: int, info: dict[str, Any], Ms: torch.Tensor,
+                           basis: PolynomialBasis, Cq: torch.Tensor, *, rtol: Any,
+                           noise: float | None) -> SymmetryResult:
+    """Steps 2-3 of the module docstring, from the output of :func:`_vanishing`."""
+    m = basis.m
     c = info["scale"]
     ns_q = info["nullspace"]
     notes = []
@@ -370,39 +434,59 @@ def symmetries_of_point_cloud(
         alg = alg.clone()
         alg[:, :m, m] = alg[:, :m, m] / c
     scaled = Group(alg, name=candidate.name, affine=candidate.affine, check=False)
-    d = candidate.dim
     if ns_q.dim == 0:
-        warnings.warn(
-            f"no polynomial of degree <= {degree} vanishes on X (spectrum of the moments: {ns_q.report()}); the"
-            " data constrain no direction: every candidate generator is reported. Try a higher degree.",
-            UserWarning, stacklevel=2,
-        )
-        notes.append("no vanishing polynomial: the data fill the space at this degree")
-        gram = Ms.new_zeros((d, d))
-        ref = None
-    elif ns_q.dim == basis.size:
+        return _undetermined(candidate, degree, info, noise, stacklevel=5)
+    if ns_q.dim == basis.size:
         raise ValueError("every polynomial vanishes on X (all points zero?): nothing to discover")
-    else:
-        L, _ = polynomial_lie_derivative(as_action(scaled), degree)  # (d, P, P)
-        Cq = Cq.to(L.device)  # (P, r) in rescaled coordinates, unit RMS gradient on the data (Taubin)
-        LC = torch.einsum("dpq,qj->djp", L, Cq)  # (d, r, P)
-        gram = torch.einsum("ijp,pq,kjq->ik", LC, Ms.to(L.device), LC)
-        # the same operator over all of gl(m): the reference magnitude for the relative rank rules
-        Lg, _ = polynomial_lie_derivative(as_action(GL(m)), degree)
-        LCg = torch.einsum("dpq,qj->djp", Lg, Cq)
-        gram_gl = torch.einsum("ijp,pq,kjq->ik", LCg, Ms.to(L.device), LCg)
-        ref = float(torch.linalg.eigvalsh(gram_gl).clamp_min(0).max().sqrt())
-    if noise is None and info["noise_estimate"] is not None:
+    Q = ns_q.basis
+    gram = _tangency_gram(scaled, degree, Cq, Q, Ms)
+    # the same operator over all of gl(m): the reference magnitude for the relative rank rules
+    ref = float(torch.linalg.eigvalsh(_tangency_gram(GL(m), degree, Cq, Q, Ms)).clamp_min(0).max().sqrt())
+    if noise is None:
         # the defining polynomials' largest Taubin distance, at least the round-off floor
         noise_rel = max(info["noise_estimate"] / c, _taubin_floor(basis.size))
         notes.append("noise level estimated from the defining polynomials' Taubin distance:"
                      f" {info['noise_estimate']:.2e} (gap {info['gap']:.3g})")
     else:
-        noise_rel = None if noise is None else noise / c
-    res = finish(gram, candidate, rtol=rtol, default="auto", noise=noise_rel, scale=ref, samples=info["samples"],
-                 method=f"tangency to the {ns_q.dim} vanishing polynomial(s) of degree <= {degree}",
-                 notes=notes, extra={"vanishing": info})
-    return res
+        noise_rel = noise / c
+    return finish(gram, candidate, rtol=rtol, default="auto", noise=noise_rel, scale=ref, samples=info["samples"],
+                  method=f"tangency modulo the {ns_q.dim} vanishing polynomial(s) of degree <= {degree}",
+                  notes=notes, extra={"vanishing": info, "undetermined": False})
+
+
+def _tangency_gram(group: Group, degree: int, Cq: torch.Tensor, Q: torch.Tensor, Ms: torch.Tensor) -> torch.Tensor:
+    r"""``(d, d)``: :math:`G_{ik} = \sum_j ((I-QQ^T)L_ic_j)^T M_s ((I-QQ^T)L_kc_j)` (module docstring, step 2).
+
+    ``group`` acts on the rescaled coordinates; ``Cq`` ``(P, r)`` are the defining polynomials
+    (unit RMS gradient), ``Q`` ``(P, r)`` an orthonormal basis of their span, ``Ms`` ``(P, P)``
+    the rescaled moments. The residual :math:`(I-QQ^T)L_\xi c_j` is what is left of
+    :math:`\mathcal L_\xi q_j` after taking away its best combination :math:`\sum_k a_{jk}q_k`.
+    """
+    L, _ = polynomial_lie_derivative(as_action(group), degree)  # (d, P, P)
+    Cq, Q, Ms = Cq.to(L.device), Q.to(L.device), Ms.to(L.device)
+    LC = torch.einsum("dpq,qj->djp", L, Cq)  # (d, r, P)
+    LC = LC - (LC @ Q) @ Q.T  # off the span of the defining polynomials
+    return torch.einsum("ijp,pq,kjq->ik", LC, Ms, LC)
+
+
+def _undetermined(candidate: Group, degree: int, info: dict[str, Any], noise: float | None,
+                  stacklevel: int) -> SymmetryResult:
+    """The result when no polynomial of degree <= ``degree`` vanishes: no generators, flagged, with a warning."""
+    given = f" with noise={noise:g}" if noise is not None else ""
+    msg = (f"no polynomial of degree <= {degree} vanishes on X{given} (smallest Taubin distances to the data, in"
+           f" data units: {', '.join(f'{float(v):.2e}' for v in info['distances'][:3])}): the data define no"
+           " submanifold at this degree, so tangency constrains nothing and the symmetry algebra is undetermined"
+           f" (not the whole candidate). Try a higher degree (degree={degree + 1} or more), or method='tangent'.")
+    warnings.warn(msg, NoDefiningPolynomialWarning, stacklevel=stacklevel)
+    d, n = candidate.dim, candidate.n
+    nan = torch.full((d,), math.nan, dtype=torch.float64)
+    return SymmetryResult(
+        singular_values=nan, tol=math.nan, gap=math.nan, samples=info["samples"],
+        method=f"undetermined: no vanishing polynomial of degree <= {degree}",
+        notes=[f"UNDETERMINED: no polynomial of degree <= {degree} vanishes on the data; try a higher degree"],
+        generators=torch.zeros((0, n, n), dtype=torch.float64), coefficients=torch.zeros((0, d), dtype=torch.float64),
+        candidate=candidate, extra={"vanishing": info, "undetermined": True},
+    )
 
 
 def _tangent_symmetries(X: Any, candidate: Group, *, rtol: Any, neighbours: int, intrinsic_dim: int | None,

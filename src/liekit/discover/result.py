@@ -5,17 +5,11 @@ Discovery computes the Gram matrix :math:`G \in R^{d\times d}` of the linear map
 Frobenius-orthonormal basis of it), and its nullspace — decided from the singular values
 :math:`\sigma_i = \sqrt{\lambda_i(G)}` — is the symmetry subalgebra.
 
-Rank decisions (:func:`decide`):
-
-* ``rtol=<float>``: :math:`\sigma_i \le \text{rtol}\cdot\sigma_1` counts as zero (the
-  library-wide rule of :mod:`liekit.linalg`; default ``1e-8`` for exact / noiseless input);
-* ``rtol="auto"``: the largest gap :math:`\sigma_k/\sigma_{k+1} \ge 10` among the splits
-  whose discarded values are below ``0.1·σ₁``; with no such gap, only directions at the
-  round-off floor count as null;
-* ``noise=<σ>`` (point clouds, σ in the data's units, ``ν = σ/scale`` relative): a symmetry
-  leaves a residual of the order of the noise, a broken direction one of order one, so
-  singular values ``≤ ν·σ₁`` are null, those ``> 10·ν·σ₁`` are kept, and between the two
-  the largest gap decides, however small (a gap below 10 warns).
+Rank decisions (:func:`decide`) are the one rank rule of :mod:`liekit.linalg.rank` on the
+Gram route: ``rtol=<float>`` relative to σ₁ (default ``1e-8`` for exact / noiseless input),
+``rtol="auto"`` for the largest clear gap, ``noise=ν`` for the noise-floor rule, and
+``scale`` — the σ₁ of the same operator over all of :math:`\mathfrak{gl}(m)` — as the
+reference when the whole candidate may be a symmetry.
 """
 
 from __future__ import annotations
@@ -28,18 +22,19 @@ import torch
 
 from .._validation import as_tensor, check_nonnegative
 from ..groups import Group, structure_constants
-from ..linalg import Nullspace, nullspace_from_gram, principal_angles
+from ..linalg import (
+    AUTO_CEILING,
+    AUTO_MIN_GAP,
+    DEFAULT_RTOL,
+    NOISE_FACTOR,
+    WARN_GAP,
+    Nullspace,
+    nullspace_from_gram,
+    principal_angles,
+)
 
 __all__ = ["SymmetryResult", "ConservedQuantities", "decide", "orthonormal_frame", "AUTO_CEILING", "AUTO_MIN_GAP",
            "NOISE_FACTOR"]
-
-#: in ``rtol="auto"``, a discarded direction must be at least this much below σ₁
-AUTO_CEILING = 0.1
-#: in ``rtol="auto"``, the smallest gap that counts as a decision
-AUTO_MIN_GAP = 10.0
-#: with ``noise=σ``, only directions whose residual is below ``NOISE_FACTOR·σ·σ₁`` can be symmetries
-NOISE_FACTOR = 10.0
-DEFAULT_RTOL = 1e-8
 
 
 def orthonormal_frame(candidate: Group) -> tuple[torch.Tensor, torch.Tensor, bool]:
@@ -65,54 +60,19 @@ def orthonormal_frame(candidate: Group) -> tuple[torch.Tensor, torch.Tensor, boo
 
 
 def decide(gram: torch.Tensor, rtol: float | str | None = None, *, default: float | str = DEFAULT_RTOL,
-           noise: float | None = None, scale: float | None = None, warn_gap: float | None = 10.0) -> Nullspace:
-    r"""Nullspace of a Gram matrix with the rank rule described in the module docstring.
+           noise: float | None = None, scale: float | None = None, warn_gap: float | None = WARN_GAP) -> Nullspace:
+    r"""Nullspace of a Gram matrix ``(d, d)`` by the rank rule of :mod:`liekit.linalg.rank`.
 
-    ``noise`` (relative to the data scale) turns the default into the gap rule restricted to
-    singular values below ``NOISE_FACTOR·noise·σ₁``: the largest gap there decides, however
-    small (a gap below ``warn_gap`` warns).
-
-    ``scale`` is a reference for :math:`\sigma_1` — the largest singular value of the same
-    operator over the whole :math:`\mathfrak{gl}(m)` — so that a candidate that is *entirely*
-    a symmetry (all its singular values at round-off) is recognised: the relative rules use
-    :math:`\max(\sigma_1, \text{scale})`.
+    ``rtol=None`` means ``"auto"`` (the noise-floor rule) when ``noise`` (relative to the
+    data scale) is given, else ``default``. ``scale`` is the reference σ₁ (the same operator
+    over the whole :math:`\mathfrak{gl}(m)`; ``nan`` is ignored), so that a candidate that is
+    *entirely* a symmetry (all its singular values at round-off) is recognised.
     """
-    ref = float(scale) if scale is not None and scale == scale else 0.0
     if rtol is None:
         rtol = "auto" if noise is not None else default
-    if isinstance(rtol, str):
-        if rtol != "auto":
-            raise ValueError(f"rtol must be a number >= 0 or 'auto', got {rtol!r}")
-        probe = nullspace_from_gram(gram, rtol=0.0, warn_gap=None)
-        s = [float(v) for v in probe.singular_values]
-        d = len(s)
-        s1 = max(s[0] if d else 0.0, ref)
-        floor = math.sqrt(torch.finfo(probe.singular_values.dtype).eps * max(d, 1)) * s1
-        if noise is None:  # the largest clear gap below AUTO_CEILING·σ₁
-            low, high, min_gap = floor, AUTO_CEILING * s1, AUTO_MIN_GAP
-        else:  # below the noise level: null; above NOISE_FACTOR × it: kept; between: the largest gap
-            low, high, min_gap = max(noise * s1, floor), NOISE_FACTOR * noise * s1, 0.0
-        r_min = sum(v <= low for v in s)
-        r_max = max(sum(v <= high for v in s), r_min)
-        best_r, best = r_min, -1.0
-        for r in range(max(r_min, 1), min(r_max, d - 1) + 1):
-            g = s[d - r - 1] / max(s[d - r], floor, 1e-300)
-            if g > best:
-                best_r, best = r, g
-        no_null = min_gap if noise is None else (s[-1] / max(low, 1e-300) if d else 0.0)
-        if r_min == 0 and best < no_null:
-            best_r = 0
-        if r_min == d:  # the whole candidate is null
-            best_r = d
-        if best_r == 0:
-            tol = 0.0
-        elif best_r >= d:
-            tol = max(low, s[0])
-        else:
-            tol = math.sqrt(s[d - best_r - 1] * max(s[d - best_r], floor, 1e-300))
-        return nullspace_from_gram(gram, rtol=0.0, atol=tol, warn_gap=warn_gap)
-    rtol = check_nonnegative(rtol, "rtol")
-    return nullspace_from_gram(gram, rtol=rtol, atol=rtol * ref, warn_gap=warn_gap)
+    if scale is not None and scale != scale:
+        scale = None
+    return nullspace_from_gram(gram, rtol=rtol, noise=noise, scale=scale, warn_gap=warn_gap)
 
 
 def _fmt_matrix(m: torch.Tensor) -> str:
@@ -128,13 +88,8 @@ class _SpectralResult:
     method: str
     notes: list[str] = field(default_factory=list)
 
-    def plot_spectrum(self, ax: Any = None, title: str | None = None) -> Any:
-        """Singular values (log scale) with the tolerance; the symmetry directions in red."""
-        from ..integrations.plots import plot_spectrum
-
-        return plot_spectrum(self.singular_values, self.tol, ax=ax, title=title or self._spectrum_title())
-
-    def _spectrum_title(self) -> str:
+    @property
+    def spectrum_title(self) -> str:
         return "spectrum"
 
     def _spectrum_lines(self) -> list[str]:
@@ -224,16 +179,10 @@ class SymmetryResult(_SpectralResult):
         affine = bool(self.candidate.affine) if self.candidate is not None else False
         return Group.from_generators(self.generators, name=name, affine=affine, rtol=1e-6)
 
-    def _spectrum_title(self) -> str:
+    @property
+    def spectrum_title(self) -> str:
         name = self.candidate.name if self.candidate is not None else "candidate"
         return f"spectrum over {name}: {self.dim} null"
-
-    def plot_generators(self, axis_labels: Any = None, title: str | None = None) -> Any:
-        """Heat maps of the discovered generators; returns the figure."""
-        from ..integrations.plots import plot_generators
-
-        return plot_generators(self.generators, axis_labels=axis_labels,
-                               title=title or f"discovered generators ({self.dim})")
 
     def report(self) -> str:
         """Plain-text report: dimension, spectrum with gap, the generators, closure."""
@@ -302,7 +251,8 @@ class ConservedQuantities(_SpectralResult):
             return math.inf
         return float(self.principal_angles(t).max()) if self.dim else 0.0
 
-    def _spectrum_title(self) -> str:
+    @property
+    def spectrum_title(self) -> str:
         return f"spectrum of c ↦ ∇H·f: {self.dim} conserved"
 
     def report(self) -> str:

@@ -45,10 +45,11 @@ from typing import Any
 import torch
 
 from .._validation import DEFAULT_DTYPE, as_tensor, check_nonnegative, check_positive_int
-from ..groups import Group
-from ..lie import LinearAction, lie_derivative_basis
+from ..groups import Group, group_elements
+from ..lie import LinearAction, symmetry_residual_basis
 from ..linalg import Nullspace, nullspace_from_gram
-from ..reps import MatrixRep, Rep, StandardRep, SumRep, TensorRep
+from ..reps import Rep, StandardRep, SumRep, TensorRep, det_rep, frequency_rep, is_orthogonal_group, regular_rep
+from ..reps.library import check_plane_group as _check_plane_group
 
 __all__ = [
     "SteerableKernelBasis", "steerable_kernel_basis", "kernel_grid", "det_rep", "frequency_rep",
@@ -61,140 +62,8 @@ _BASES = ("auto", "fourier", "polynomial")
 GRID_RTOL = 1e-6
 
 
-# -- representations used by kernels ---------------------------------------------------------
-def _check_group(group: Any, name: str = "group") -> Group:
-    if not isinstance(group, Group):
-        raise TypeError(f"{name} must be a liekit Group, got {type(group).__name__}")
-    return group
-
-
-def _check_plane_group(group: Group) -> None:
-    if group.affine or group.n != 2:
-        raise ValueError(
-            f"steerable kernels need a group acting linearly on the plane (2×2 matrices), got {group.name}"
-            f" with {group.n}×{group.n}{' affine' if group.affine else ''} matrices"
-        )
-
-
-def is_orthogonal_group(group: Group, atol: float = 1e-10) -> bool:
-    """Whether every algebra element is antisymmetric and every discrete generator orthogonal."""
-    _check_group(group)
-    alg, disc = group.algebra, group.discrete
-    eye = torch.eye(group.n, dtype=disc.dtype, device=disc.device)
-    ok_alg = alg.shape[0] == 0 or bool((alg + alg.transpose(-1, -2)).abs().max() <= atol)
-    ok_disc = disc.shape[0] == 0 or bool((disc.transpose(-1, -2) @ disc - eye).abs().max() <= atol)
-    return ok_alg and ok_disc
-
-
-def det_rep(group: Group, power: float = 1.0) -> Rep:
-    r"""The one-dimensional representation :math:`g \mapsto |\det g|^{p}`, :math:`d\rho(\xi) = p\,\mathrm{tr}\,\xi`.
-
-    ``det_rep(G, -1)`` is the Jacobian factor by which convolution kernels transform (they
-    are densities); for :func:`~liekit.groups.Scaling` ``(2)`` on the plane,
-    ``det_rep(G, w / 2)`` gives the weight-``w`` representation :math:`s \mapsto s^w`.
-    """
-    _check_group(group)
-    if isinstance(power, bool) or not isinstance(power, (int, float)) or not math.isfinite(power):
-        raise TypeError(f"power must be a finite real number, got {power!r}")
-    p = float(power)
-    alg = (p * torch.diagonal(group.algebra, dim1=-2, dim2=-1).sum(-1))[:, None, None]
-    disc = (torch.linalg.det(group.discrete).abs() ** p)[:, None, None] if group.num_discrete else None
-
-    def element(g: torch.Tensor) -> torch.Tensor:
-        return (torch.linalg.det(g).abs() ** p)[:, None, None]
-
-    return MatrixRep(group, alg, disc if disc is not None else group.discrete.new_zeros((0, 1, 1)),
-                     element=element, name=f"|det|^{p:g}")
-
-
-def _rotation(angle: torch.Tensor) -> torch.Tensor:
-    c, s = torch.cos(angle), torch.sin(angle)
-    return torch.stack([torch.stack([c, -s], -1), torch.stack([s, c], -1)], -2)
-
-
-def _frequency_matrices(g: torch.Tensor, m: int) -> torch.Tensor:
-    """ρ_m(g) for orthogonal 2×2 matrices g (B, 2, 2): rotations R(α) ↦ R(mα), reflections R F ↦ R(mα) F."""
-    flip = torch.diag(torch.tensor([1.0, -1.0], dtype=g.dtype, device=g.device))
-    det = torch.linalg.det(g)
-    rot = torch.where((det < 0)[:, None, None], g @ flip, g)
-    out = _rotation(m * torch.atan2(rot[:, 1, 0], rot[:, 0, 0]))
-    return torch.where((det < 0)[:, None, None], out @ flip, out)
-
-
-def frequency_rep(group: Group, m: int) -> Rep:
-    r"""The frequency-``m`` representation of a subgroup of O(2): rotation by α ↦ rotation by mα.
-
-    :math:`d\rho_m(\xi) = m\,\xi`; a reflection :math:`g = R F` (:math:`F = \mathrm{diag}(1, -1)`)
-    maps to :math:`R^{(m)} F`. ``m = 1`` is the standard representation; ``m = 0`` is
-    trivial ⊕ det (sign of the reflection). These are the irreducible 2-d representations
-    of SO(2) / O(2) (and of :math:`C_k`, :math:`D_k` for :math:`0 < 2m < k`).
-    """
-    _check_group(group)
-    _check_plane_group(group)
-    m = check_positive_int(m, "m", minimum=0)
-    if not is_orthogonal_group(group):
-        raise ValueError(f"frequency_rep needs a subgroup of O(2); {group.name} has non-orthogonal generators")
-    disc = _frequency_matrices(group.discrete, m) if group.num_discrete else group.discrete
-    return MatrixRep(group, m * group.algebra, disc, element=lambda g: _frequency_matrices(g, m),
-                     name=f"psi{m}")
-
-
-def group_elements(group: Group, max_order: int = 4096, atol: float = 1e-8) -> torch.Tensor:
-    """All elements of a finite group (no algebra), by closure of its discrete generators.
-
-    Returns ``(|G|, n, n)``, the identity first. Raises ``ValueError`` for a group with a
-    Lie algebra or more than ``max_order`` elements.
-    """
-    _check_group(group)
-    max_order = check_positive_int(max_order, "max_order")
-    if group.dim:
-        raise ValueError(f"{group.name} has a {group.dim}-dimensional Lie algebra: it is not finite")
-    gens = group.discrete
-    elems = [torch.eye(group.n, dtype=gens.dtype, device=gens.device)]
-    stack = torch.stack(elems)
-    frontier = [elems[0]]
-    while frontier:
-        new = []
-        for e in frontier:
-            for s in gens:
-                cand = s @ e
-                if (stack - cand).abs().amax(dim=(-1, -2)).min() > atol:
-                    elems.append(cand)
-                    stack = torch.cat([stack, cand[None]])
-                    new.append(cand)
-                    if len(elems) > max_order:
-                        raise ValueError(f"{group.name} has more than max_order={max_order} elements")
-        frontier = new
-    return stack
-
-
-def _element_index(elements: torch.Tensor, g: torch.Tensor, atol: float = 1e-6) -> torch.Tensor:
-    diff = (elements[None] - g[:, None]).abs().amax(dim=(-1, -2))  # (B, |G|)
-    val, idx = diff.min(dim=1)
-    if bool((val > atol).any()):
-        raise ValueError("g is not an element of the group (no match among its elements)")
-    return idx
-
-
-def regular_rep(group: Group) -> Rep:
-    r"""The regular representation of a finite group: permutation matrices of left multiplication.
-
-    Basis vectors :math:`e_h` are indexed by the elements (:func:`group_elements` order) and
-    :math:`\rho(g) e_h = e_{gh}`. Size :math:`|G|` (8 for :math:`C_8`, 16 for :math:`D_8`).
-    """
-    elements = group_elements(group)
-    order = elements.shape[0]
-
-    def perms(g: torch.Tensor) -> torch.Tensor:
-        prod = g[:, None] @ elements[None].to(g.dtype)  # (B, |G|, n, n): g h
-        idx = _element_index(elements.to(g.dtype), prod.reshape(-1, group.n, group.n)).reshape(g.shape[0], order)
-        out = g.new_zeros((g.shape[0], order, order))
-        out.scatter_(1, idx[:, None, :], 1.0)  # column h has its 1 in row index(g h)
-        return out
-
-    disc = perms(group.discrete)
-    alg = group.algebra.new_zeros((0, order, order))
-    return MatrixRep(group, alg, disc, element=perms, name="regular")
+# det_rep, frequency_rep, regular_rep, is_orthogonal_group (liekit.reps) and group_elements (liekit.groups)
+# are re-exported from here for the import paths that predate their move.
 
 
 # -- the scalar function spaces -----------------------------------------------------------
@@ -439,13 +308,9 @@ def _sample_points(n: int, dtype: torch.dtype, device: torch.device) -> torch.Te
 def _solve_block(action: LinearAction, rep_k: Rep, blk: _Block, rtol: float) -> Nullspace:
     r"""Nullspace over C (k × b) of the kernel constraints for K(x) = C h(x), from the Gram matrix.
 
-    Continuous generators: rows :math:`(\mathcal{L}_\xi \Phi)(x_n)` from
-    :func:`~liekit.lie.lie_derivative_basis` for the family :math:`\Phi_{(a, \beta)} = e_a h_\beta`.
-    Discrete generators: rows :math:`A_n = \Phi(g x_n) - \rho_K(g)\Phi(x_n)`; with
-    :math:`\Phi(z) = I_k \otimes h(z)^T` their Gram matrix is a sum of four Kronecker products,
-    :math:`\sum_n A_n^T A_n = I \otimes H_{gg} - \rho \otimes H_{gx} - \rho^T \otimes H_{xg}
-    + \rho^T\rho \otimes H_{xx}` with :math:`H_{uv} = \sum_n h(u_n) h(v_n)^T` (``b × b``), so the
-    ``N k × k b`` rows are never formed.
+    The rows are the whole symmetry condition of the family :math:`\Phi_{(a, \beta)} = e_a h_\beta`
+    at generic points (:func:`~liekit.lie.symmetry_residual_basis`): :math:`(\mathcal{L}_\xi \Phi)(x_n)`
+    for the algebra and :math:`\Phi(g x_n) - \rho_K(g)\Phi(x_n)` for the discrete generators.
     """
     group = rep_k.group
     k, b = rep_k.size, blk.size
@@ -454,28 +319,17 @@ def _solve_block(action: LinearAction, rep_k: Rep, blk: _Block, rtol: float) -> 
     N = max(4, math.ceil(2 * b / n_rows) + 3)  # generic points: enough rows per unknown, twice over
     x = _sample_points(N, dt, dev)
     eye = torch.eye(k, dtype=dt, device=dev)
-    hx = blk.fn(x)  # (N, b)
-    gram = torch.zeros(k * b, k * b, dtype=dt, device=dev)
-    if group.dim:
-        def phi(z: torch.Tensor) -> torch.Tensor:  # (N, k, k·b): Φ_{(a', β)}(z) = e_{a'} h_β(z)
-            h = blk.fn(z)  # broadcasting, not einsum: einsum under jvp imports torch._dynamo (seconds, once)
-            return (eye.to(h.dtype)[None, :, :, None] * h[:, None, None, :]).reshape(z.shape[0], k, k * b)
 
-        L = lie_derivative_basis(phi, action, x).reshape(-1, k * b)  # (N·d·k, k·b)
-        gram = gram + L.T @ L
-    if group.num_discrete:
-        rho = rep_k.discrete()  # (r, k, k) dense
-        Hxx = hx.T @ hx
-        for j in range(group.num_discrete):
-            hg = blk.fn(x @ group.discrete[j].T)
-            Hgg, Hgx = hg.T @ hg, hg.T @ hx
-            R = rho[j]
-            gram = gram + (torch.kron(eye, Hgg) - torch.kron(R, Hgx) - torch.kron(R.T, Hgx.T)
-                           + torch.kron(R.T @ R, Hxx))
+    def phi(z: torch.Tensor) -> torch.Tensor:  # (N, k, k·b): Φ_{(a', β)}(z) = e_{a'} h_β(z)
+        h = blk.fn(z)  # broadcasting, not einsum: einsum under jvp imports torch._dynamo (seconds, once)
+        return (eye.to(h.dtype)[None, :, :, None] * h[:, None, None, :]).reshape(z.shape[0], k, k * b)
+
+    R = symmetry_residual_basis(phi, action, x).reshape(-1, k * b)  # (N·(d+r)·k, k·b)
     # absolute scale: singular values of an O(1) constraint on these O(1) functions; without it a
     # constraint that vanishes identically (every C is a solution) would be judged relative to round-off
+    hx = blk.fn(x)
     ref = math.sqrt(k * float((hx * hx).sum()) * n_rows / (k * b))
-    return nullspace_from_gram(gram, rtol=rtol, atol=rtol * ref, warn_gap=None)
+    return nullspace_from_gram(R.T @ R, rtol=rtol, atol=rtol * ref, warn_gap=None)
 
 
 def _blocks_for(kind: str, max_block: int) -> list[_Block]:

@@ -28,7 +28,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._validation import as_tensor, check_nonnegative, check_positive_int
 from ..groups import Group
-from ..lie import AffineAction, LinearAction, PolynomialBasis, polynomial_lie_derivative, substitution_matrix
+from ..lie import AffineAction, LinearAction, PolynomialBasis, polynomial_symmetry_operator
 from ..linalg import Nullspace, nullspace
 from ..reps import Rep, standard, trivial
 from .basis import EmptyEquivariantSpaceError
@@ -56,8 +56,6 @@ def equivariant_polynomial_basis(
         if rep_in is not None:
             raise ValueError(f"{group.name} is affine: it acts on R^{group.n - 1} itself; leave rep_in=None")
         action = AffineAction(group, rep_out)
-        m = group.n - 1
-        disc_in = group.discrete[:, :m, :]  # (r, m, m+1)
     else:
         if rep_in is None:
             rep_in = standard(group)
@@ -67,23 +65,14 @@ def equivariant_polynomial_basis(
             if rep.group is not group and rep.group != group:
                 raise ValueError(f"{name} is a representation of {rep.group.name}, not of {group.name}")
         action = LinearAction(rep_in, rep_out)
-        disc_in = rep_in.discrete()
     if rep_out.group is not group and rep_out.group != group:
         raise ValueError(f"rep_out is a representation of {rep_out.group.name}, not of {group.name}")
-    L, phi = polynomial_lie_derivative(action, degree)
+    ops, phi = polynomial_symmetry_operator(action, degree)  # (d + r, kP, kP): L_ξ and I ⊗ S_g − ρ_out(g) ⊗ I
     k, P = rep_out.size, phi.size
-    rows = [L.reshape(-1, k * P)] if L.shape[0] else []
-    disc_out = rep_out.discrete()
-    eye_k = torch.eye(k, dtype=L.dtype, device=L.device)
-    eye_P = torch.eye(P, dtype=L.dtype, device=L.device)
-    for j in range(disc_in.shape[0]):
-        # F(g x) = C S_g^T φ(x) must equal ρ_out(g) C φ(x): on row-major vec(C), I ⊗ S_g − ρ_out(g) ⊗ I
-        S = substitution_matrix(phi, disc_in[j]).to(L.device)
-        rows.append(torch.kron(eye_k, S) - torch.kron(disc_out[j].to(L.dtype), eye_P))
-    if not rows:
-        eye = torch.eye(k * P, dtype=L.dtype, device=L.device)
+    if ops.shape[0] == 0:
+        eye = torch.eye(k * P, dtype=ops.dtype, device=ops.device)
         return eye, phi, Nullspace(eye, eye.new_zeros(k * P), 0.0, float("nan"))
-    A = torch.cat(rows)
+    A = ops.reshape(-1, k * P)
     ns = nullspace(A, rtol=rtol, atol=rtol, warn_gap=None)
     return ns.basis, phi, ns
 

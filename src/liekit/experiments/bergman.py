@@ -49,7 +49,7 @@ from ..invariants import (
     PermutationProductFeatures,
     SquareFeatures,
 )
-from ..linalg import principal_angles
+from ..linalg import decide_rank, principal_angles, svd_floor
 from . import _digits as dg
 
 __all__ = ["PAPER_TABLE_I", "PAPER_TABLE_II", "Config", "QUICK", "FULL", "BENCH", "BergmanResult", "run_experiment",
@@ -129,7 +129,10 @@ def curvature(net: dg.TanhNet, theta: torch.Tensor, X: np.ndarray, y: np.ndarray
     H = dg.hessian(net, theta, X, y)
     lam, vec = torch.linalg.eigh(H)
     lam_max = float(lam.abs().max())
-    flat = lam.abs() <= flat_rtol * lam_max
+    # |λ| are the singular values of the symmetric H: the library's rank rule decides which are flat
+    rule = decide_rank(lam.abs().sort(descending=True).values, rtol=flat_rtol, floor=svd_floor(*H.shape, H.dtype),
+                       warn_gap=None)
+    flat = lam.abs() <= rule.tol
     n_flat = int(flat.sum())
     shift = dg.softmax_shift_generators(net).to(theta.device)
     data = dg.data_null_generators(net, X).to(theta.device)
@@ -154,7 +157,7 @@ def curvature(net: dg.TanhNet, theta: torch.Tensor, X: np.ndarray, y: np.ndarray
             "shift": n_shift, "data": n_both - n_shift, "n_shift": int(shift.shape[0]), "n_data": int(data.shape[0]),
             "n_generators": int(gens.shape[0]), "generator_residual": residual, "loss": loss,
             "grad_norm": gnorm, "flip_change": flip, "eigenvalues": lam.cpu().numpy(),
-            "n_negative": int((lam < -flat_rtol * lam_max).sum())}
+            "n_negative": int((lam < -rule.tol).sum())}
 
 
 def _features(seed: int) -> dict[str, Any]:

@@ -31,7 +31,7 @@ from ..discover import (
     symmetries_of_vector_field,
 )
 from ..groups import GL, SO, Lorentz, Scaling, SOpq
-from ..integrations.plots import plot_spectrum, save
+from ..integrations.plots import plot_generators, plot_spectrum, save
 from ..reps import V
 
 _dt = torch.float64
@@ -147,7 +147,7 @@ def run(quick: bool = False, out: Path | None = None, device: str = "cpu") -> st
         res = symmetries_of_point_cloud(X, GL(3))
         record(f"{name}, noiseless", "gl(3)", res, truth, t0)
         if out is not None:
-            save(res.plot_generators(axis_labels=["x0", "x1", "x2"], title=f"{name}: discovered generators"),
+            save(plot_generators(res, axis_labels=["x0", "x1", "x2"], title=f"{name}: discovered generators"),
                  out / f"discover_{name}_generators.png")
         Xn = X + 1e-2 * torch.randn(X.shape, generator=gen, dtype=_dt).to(device)
         t0 = time.perf_counter()

@@ -21,6 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .._threads import single_threaded
 from ..groups import O
 from ..integrations.plots import plot_curves, save
 from ..reps import V, trivial
@@ -57,12 +58,8 @@ def _mlp(width: int) -> nn.Module:
 
 def run(quick: bool = False, out: Path | None = None, device: str = "cpu") -> str:
     """Report section for ``liekit reproduce enforce``; writes ``enforce_o5.png`` into ``out``."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # small dense problems: one thread avoids contention on shared cores
-    try:
+    with single_threaded():  # small dense problems: one thread avoids contention on shared cores
         return _run(quick, out, device)
-    finally:
-        torch.set_num_threads(threads)
 
 
 def _run(quick: bool, out: Path | None, device: str) -> str:
@@ -88,7 +85,7 @@ def _run(quick: bool, out: Path | None, device: str) -> str:
             x, y = x_all[:n].to(device), y_all[:n].to(device)
             torch.manual_seed(100 * s + i)
             mlp = _mlp(64).to(device)
-            eq = EquivariantMLP(v + v, trivial(G), hidden=4, depth=2).to(device)
+            eq = EquivariantMLP(v + v, trivial(G), hidden=4, depth=2, dtype=torch.float64, device=device)
             for name, model in (("MLP", mlp), ("EquivariantMLP (O(5))", eq)):
                 train(model, x, y, steps)
                 with torch.no_grad():

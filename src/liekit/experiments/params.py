@@ -19,6 +19,7 @@ from pathlib import Path
 
 import torch
 
+from .._threads import single_threaded
 from ..integrations.plots import plot_generators, save
 from ..params import (
     PAPER_GAMMAS,
@@ -58,12 +59,8 @@ def run(quick: bool = False, out: Path | None = None, device: str = "cpu") -> st
     """Report section (markdown) for ``liekit reproduce params``; figures into ``out``."""
     out = Path(out) if out is not None else Path("liekit-report")
     out.mkdir(parents=True, exist_ok=True)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny networks: threading only adds overhead
-    try:
+    with single_threaded():  # tiny networks: threading only adds overhead
         return _run(quick, out, device)
-    finally:
-        torch.set_num_threads(threads)
 
 
 def _run(quick: bool, out: Path, device: str) -> str:

@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .._threads import single_threaded
 from ..groups import Group, Translations
 from ..lie import PolynomialBasis, polynomial_lie_derivative
 from ..linalg import nullspace, principal_angles
@@ -102,9 +103,7 @@ def run(quick: bool = False, out: Path | None = None, device: str = "cpu") -> st
 
     out = Path(out or ".")
     t0 = time.perf_counter()
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny problems: threading only adds contention
-    try:
+    with single_threaded():  # tiny problems: threading only adds contention
         Ns = [12, 24, 48] if quick else [10, 14, 20, 28, 40, 64]
         seeds = 2 if quick else 5
         alphas = [0.003, 0.01, 0.03, 0.1]
@@ -113,8 +112,6 @@ def run(quick: bool = False, out: Path | None = None, device: str = "cpu") -> st
         yt = target(Xt)
         B_cand, B_true = enforced_basis(Translations(M_DIM)), enforced_basis(true_subgroup())
         runs = [[one_run(N, 100 * s + N, Xt, yt, B_cand, B_true, alphas) for N in Ns] for s in range(seeds)]
-    finally:
-        torch.set_num_threads(threads)
     names = [k for k in runs[0][0] if not k.startswith("_")]
     curves = {k: np.array([[r[j][k] for j in range(len(Ns))] for r in runs]) for k in names}
     plt = _plt()

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from .._threads import single_threaded
 from ..groups import SE, Translations
 from ..lie import PolynomialBasis, n_monomials
 from ..promote import LieDerivativeOperator, interpolate_admm, interpolate_cvxpy
@@ -215,12 +216,8 @@ def reference_timing(m: int, r: int, degree: int = 2, seed: int = 0, solver: str
 def run(quick: bool = False, out: Path | None = None, device: str = "cpu") -> str:
     """Report section for ``liekit reproduce recovery``."""
     out = Path(out or ".")
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # small dense ops: threads only add contention on a shared machine
-    try:
+    with single_threaded():  # small dense ops: threads only add contention on a shared machine
         return _run(quick, out, device)
-    finally:
-        torch.set_num_threads(threads)
 
 
 def _run(quick: bool, out: Path, device: str) -> str:

@@ -47,10 +47,10 @@ def run(quick: bool = False, out=None, device: str = "cpu") -> str:
         rows = "; ".join(" ".join(f"{v:+.4f}" for v in row) for row in g.tolist())
         lines.append(f"- xi_{i}: [{rows}]")
     if out is not None:
-        from ..integrations.plots import save
+        from ..integrations.plots import plot_generators, plot_spectrum, save
 
-        save(res.plot_spectrum(title="sphere: spectrum of ξ ↦ L_ξ q over gl(3)"), Path(out) / "sphere_spectrum.png")
-        save(res.plot_generators(axis_labels=["x", "y", "z"], title="discovered generators (so(3))"),
+        save(plot_spectrum(res, title="sphere: spectrum of ξ ↦ L_ξ q over gl(3)"), Path(out) / "sphere_spectrum.png")
+        save(plot_generators(res, axis_labels=["x", "y", "z"], title="discovered generators (so(3))"),
              Path(out) / "sphere_generators.png")
         lines += ["", "![spectrum](sphere_spectrum.png)", "", "![generators](sphere_generators.png)"]
     return "\n".join(lines) + "\n"

@@ -1,6 +1,7 @@
 """Layer 1: candidate groups — Lie-algebra bases and discrete generators."""
 
-from .group import Group, direct_product, lie_bracket, structure_constants
+from .finite import matrix_closure
+from .group import Group, direct_product, group_elements, lie_bracket, structure_constants
 from .library import (
     GL,
     SE,
@@ -23,7 +24,7 @@ from .library import (
 )
 
 __all__ = [
-    "Group", "direct_product", "lie_bracket", "structure_constants",
+    "Group", "direct_product", "group_elements", "lie_bracket", "matrix_closure", "structure_constants",
     "GL", "SL", "SO", "O", "SOpq", "SO_pq", "Lorentz", "Sp", "SE", "E", "Scaling",
     "Translations", "SignFlip", "Permutations", "Alternating", "Cyclic", "Dihedral", "Trivial",
 ]

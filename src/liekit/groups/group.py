@@ -20,8 +20,10 @@ from typing import Any
 import torch
 
 from .._validation import DEFAULT_DTYPE, as_tensor, check_positive_int
+from ._value import check_unchanged, digest_to_hash, tensor_digest, tensor_versions
+from .finite import matrix_closure
 
-__all__ = ["Group", "direct_product", "lie_bracket", "structure_constants"]
+__all__ = ["Group", "direct_product", "group_elements", "lie_bracket", "structure_constants"]
 
 
 def lie_bracket(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -48,21 +50,38 @@ def structure_constants(algebra: torch.Tensor) -> tuple[torch.Tensor, torch.Tens
 
 
 class Group:
-    """A matrix Lie group given by its algebra basis and discrete generators.
+    r"""A matrix Lie group given by its algebra basis and discrete generators — an immutable value.
 
     Parameters
     ----------
     algebra : array-like, shape (d, n, n)
-        Basis of the Lie algebra (``d`` may be 0).
+        Basis of the Lie algebra (``d`` may be 0). Copied.
     discrete : array-like, shape (r, n, n), optional
-        Generators of the components beyond the identity component.
+        Generators of the components beyond the identity component. Copied.
     name : str
-        Human-readable name, e.g. ``"SO(3)"``.
+        Human-readable name, e.g. ``"SO(3)"``; not part of the group's value.
     affine : bool
         Whether the matrices are homogeneous coordinates of an affine action on
         ``R^{n-1}``.
     check : bool
-        Whether to verify closure of the algebra under the bracket.
+        Whether to verify that the algebra basis is linearly independent, closes under the
+        bracket (:meth:`check_closure`) and that every discrete generator normalises it
+        (:meth:`check_normaliser`). The library's constructors, whose matrices are right by
+        construction, skip it (shapes, finiteness and invertible discrete generators are
+        always checked).
+    rtol : float
+        Relative tolerance of both checks.
+
+    Value semantics
+    ---------------
+    A group copies the arrays it is given and is immutable afterwards: attributes cannot be
+    reassigned (:meth:`with_name` gives a renamed copy), and its tensors (``algebra``,
+    ``discrete``) must not be modified in place — ``==`` and ``hash`` raise ``RuntimeError`` if
+    they were. Two groups are equal when they have the same ``affine`` flag, dtype, device and
+    identical algebra and discrete matrices (in the same order); the ``name`` and the
+    ``factors`` of a direct product do not matter, so ``Lorentz() == SO(1, 3)``. The hash is a
+    BLAKE2b digest of the matrices' float64 bytes, shapes and the affine flag (:attr:`fingerprint`),
+    the same in every process, computed once. Groups pickle and deep-copy.
     """
 
     def __init__(
@@ -101,20 +120,53 @@ class Group:
                 raise ValueError(f"discrete generator(s) {bad} are singular: not group elements")
         if n == 0:
             raise ValueError("a group needs matrices of size >= 1")
-        if alg.shape[0]:
+        if check and alg.shape[0]:
             sv = torch.linalg.svdvals(alg.reshape(alg.shape[0], -1))
             if sv[-1] <= 1e-10 * sv[0]:
                 raise ValueError(
                     "algebra basis is linearly dependent (smallest singular value"
                     f" {float(sv[-1]):.2e}); pass a basis"
                 )
-        self.algebra: torch.Tensor = alg
-        self.discrete: torch.Tensor = disc
-        self.name = name
-        self.affine = affine
-        self.factors: list[Group] | None = None
+        if not isinstance(name, str):
+            raise TypeError(f"name must be a str, got {type(name).__name__}")
+        if not isinstance(affine, bool):
+            raise TypeError(f"affine must be a bool, got {type(affine).__name__}")
+        self._init(alg.detach().clone(), disc.detach().clone(), name, affine, None)
         if check:
             self.check_closure(rtol=rtol)
+            self.check_normaliser(rtol=rtol)
+
+    def _init(self, alg: torch.Tensor, disc: torch.Tensor, name: str, affine: bool,
+              factors: tuple[Group, ...] | None) -> None:
+        d = self.__dict__
+        d.clear()
+        d.update(_algebra=alg, _discrete=disc, name=name, affine=affine, factors=factors,
+                 _versions=tensor_versions((alg, disc)), _digest=None, _cache={})
+
+    @classmethod
+    def _trusted(cls, alg: torch.Tensor, disc: torch.Tensor, name: str, affine: bool,
+                 factors: tuple[Group, ...] | None = None) -> Group:
+        """A group from tensors known to be valid and owned by no one else (no copy, no check)."""
+        g = object.__new__(cls)
+        g._init(alg, disc, name, affine, factors)
+        return g
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        raise AttributeError(
+            f"Group is immutable: cannot set {key!r}; use with_name() for a renamed copy or build a new Group"
+        )
+
+    def __delattr__(self, key: str) -> None:
+        raise AttributeError(f"Group is immutable: cannot delete {key!r}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild_group, (self._algebra, self._discrete, self.name, self.affine, self.factors))
+
+    def with_name(self, name: str) -> Group:
+        """The same group (equal, sharing its immutable tensors) under another name."""
+        if not isinstance(name, str):
+            raise TypeError(f"name must be a str, got {type(name).__name__}")
+        return Group._trusted(self._algebra, self._discrete, name, self.affine, self.factors)
 
     # -- construction ---------------------------------------------------------------
     @classmethod
@@ -130,7 +182,8 @@ class Group:
         """A user group from Lie-algebra generators and/or discrete generators.
 
         The algebra basis is checked for closure under the bracket; if
-        :math:`[\\xi_i, \\xi_j]` leaves the span, the error names the pair ``(i, j)``.
+        :math:`[\\xi_i, \\xi_j]` leaves the span, the error names the pair ``(i, j)``. Each
+        discrete generator must normalise the algebra (:meth:`check_normaliser`).
         """
         if algebra is None and discrete is None:
             raise ValueError("give algebra generators, discrete generators, or both")
@@ -139,12 +192,21 @@ class Group:
             algebra = disc.new_zeros((0, disc.shape[-1], disc.shape[-1]))
         return cls(algebra, discrete, name=name, affine=affine, check=True, rtol=rtol)
 
+    def _structure(self) -> tuple[torch.Tensor, torch.Tensor]:
+        if "structure" not in self._cache:
+            self._cache["structure"] = structure_constants(self._algebra)
+        return self._cache["structure"]
+
     def check_closure(self, rtol: float = 1e-9) -> None:
-        """Raise ``ValueError`` naming the first pair whose bracket leaves the span."""
-        _, resid = structure_constants(self.algebra)
+        r"""Raise ``ValueError`` naming the first pair whose bracket leaves the span.
+
+        Pair ``(i, j)`` fails when :math:`\|[\xi_i,\xi_j] - \sum_k c_{ij}^k \xi_k\|_F >
+        \text{rtol}\; n\, \|\xi_i\|_F \|\xi_j\|_F`.
+        """
+        _, resid = self._structure()
         if resid.numel() == 0:
             return
-        scale = torch.linalg.vector_norm(self.algebra.reshape(self.dim, -1), dim=1)
+        scale = torch.linalg.vector_norm(self._algebra.reshape(self.dim, -1), dim=1)
         tol = rtol * (scale[:, None] * scale[None, :]).clamp_min(1e-300) * self.n
         bad = torch.nonzero(resid > tol)
         if bad.numel():
@@ -154,48 +216,132 @@ class Group:
                 f" (residual {float(resid[i, j]):.3e})"
             )
 
+    def _adjoint(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        r"""``(A, resid, norm)``: :math:`g_j \xi_i g_j^{-1} \approx \sum_k A_{jik} \xi_k`; (r,d,d), (r,d), (r,d)."""
+        if "adjoint" not in self._cache:
+            r, d, n = self.num_discrete, self.dim, self.n
+            alg, disc = self._algebra, self._discrete
+            if r == 0 or d == 0:
+                z = alg.new_zeros((r, d))
+                self._cache["adjoint"] = (alg.new_zeros((r, d, d)), z, z)
+            else:
+                gx = disc[:, None] @ alg[None]  # (r, d, n, n): g ξ
+                # X = g ξ g⁻¹  ⇔  gᵀ Xᵀ = (g ξ)ᵀ
+                conj = torch.linalg.solve(disc.transpose(-1, -2)[:, None], gx.transpose(-1, -2)).transpose(-1, -2)
+                flat = alg.reshape(d, n * n).T  # (n², d)
+                rhs = conj.reshape(r * d, n * n).T  # (n², r d)
+                coef = torch.linalg.lstsq(flat, rhs).solution  # (d, r d)
+                resid = torch.linalg.vector_norm(flat @ coef - rhs, dim=0).reshape(r, d)
+                norm = torch.linalg.vector_norm(rhs, dim=0).reshape(r, d)
+                self._cache["adjoint"] = (coef.T.reshape(r, d, d), resid, norm)
+        return self._cache["adjoint"]
+
+    def check_normaliser(self, rtol: float = 1e-9) -> None:
+        r"""Raise ``ValueError`` unless every discrete generator normalises the algebra.
+
+        A discrete generator :math:`g_j` must map the algebra to itself under conjugation,
+        :math:`g_j \xi_i g_j^{-1} \in \mathrm{span}(\xi_1, \dots, \xi_d)` for every ``i``
+        (otherwise the group it generates with :math:`\exp` has a larger algebra). Fails when
+        the part outside the span exceeds :math:`\text{rtol}\; n\, \|g_j \xi_i g_j^{-1}\|_F`;
+        the error names the generator ``j`` and the algebra element ``i``.
+        """
+        _, resid, norm = self._adjoint()
+        if resid.numel() == 0:
+            return
+        bad = torch.nonzero(resid > rtol * self.n * norm.clamp_min(1e-300))
+        if bad.numel():
+            j, i = (int(v) for v in bad[0])
+            raise ValueError(
+                f"discrete generator {j} does not normalise the algebra: g_{j} xi_{i} g_{j}^-1 leaves the"
+                f" span of the algebra (relative residual {float(resid[j, i] / norm[j, i]):.3e}); add the"
+                " missing directions to the algebra or drop the generator"
+            )
+
+    def discrete_adjoint(self) -> torch.Tensor:
+        r"""The adjoint action of the discrete generators on the algebra basis, shape ``(r, d, d)``.
+
+        ``A[j, i, k]`` with :math:`g_j \xi_i g_j^{-1} = \sum_k A_{jik}\, \xi_k` (least squares; exact
+        when :meth:`check_normaliser` passes).
+        """
+        return self._adjoint()[0].clone()
+
     # -- basic properties -------------------------------------------------------------
+    @property
+    def algebra(self) -> torch.Tensor:
+        """Algebra basis, shape ``(d, n, n)``; read-only by convention (never modify in place)."""
+        return self._algebra
+
+    @property
+    def discrete(self) -> torch.Tensor:
+        """Discrete generators, shape ``(r, n, n)``; read-only by convention (never modify in place)."""
+        return self._discrete
+
     @property
     def n(self) -> int:
         """Size of the matrices."""
-        return int(self.algebra.shape[-1])
+        return int(self._algebra.shape[-1])
 
     @property
     def dim(self) -> int:
         """Dimension ``d`` of the Lie algebra."""
-        return int(self.algebra.shape[0])
+        return int(self._algebra.shape[0])
 
     @property
     def num_discrete(self) -> int:
         """Number ``r`` of discrete generators."""
-        return int(self.discrete.shape[0])
+        return int(self._discrete.shape[0])
 
     @property
     def device(self) -> torch.device:
-        return self.algebra.device
+        return self._algebra.device
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return self._algebra.dtype
 
     def to(self, device: torch.device | str | None = None, dtype: torch.dtype | None = None) -> Group:
-        """A copy of the group on another device / dtype."""
-        g = object.__new__(Group)
-        g.__dict__.update(self.__dict__)
-        g.algebra = self.algebra.to(device=device, dtype=dtype)
-        g.discrete = self.discrete.to(device=device, dtype=dtype)
-        return g
+        """The group on another device / dtype (``self`` when nothing changes)."""
+        alg = self._algebra.to(device=device, dtype=dtype)
+        disc = self._discrete.to(device=device, dtype=dtype)
+        if alg is self._algebra and disc is self._discrete:
+            return self
+        return Group._trusted(alg, disc, self.name, self.affine, self.factors)
 
     def structure_constants(self) -> torch.Tensor:
         """Structure constants ``c[i, j, k]`` of the algebra basis, shape ``(d, d, d)``."""
-        return structure_constants(self.algebra)[0]
+        return self._structure()[0].clone()
 
     # -- elements ---------------------------------------------------------------------
     def exp(self, coefficients: Any) -> torch.Tensor:
         r""":math:`\exp(\sum_i c_i \xi_i)` for coefficients of shape ``(..., d)``."""
-        c = as_tensor(coefficients, "coefficients", dtype=self.algebra.dtype, device=self.device)
+        c = as_tensor(coefficients, "coefficients", dtype=self.dtype, device=self.device)
         if c.shape[-1:] != (self.dim,):
             raise ValueError(
                 f"coefficients must have last axis {self.dim} (the algebra dimension),"
                 f" got shape {tuple(c.shape)}"
             )
-        return torch.linalg.matrix_exp(torch.einsum("...d,dij->...ij", c, self.algebra))
+        return torch.linalg.matrix_exp(torch.einsum("...d,dij->...ij", c, self._algebra))
+
+    def elements(self, max_order: int = 4096, *, atol: float = 1e-8) -> torch.Tensor:
+        r"""All elements of a finite group (``d = 0``), shape ``(|G|, n, n)``, the identity first.
+
+        The closure of the discrete generators under multiplication (:func:`matrix_closure`,
+        breadth first: :math:`1, g_1, \dots, g_r, g_1 g_1, \dots`); computed once and cached.
+        Raises ``ValueError`` for a group with a Lie algebra (infinite) or with more than
+        ``max_order`` elements.
+        """
+        max_order = check_positive_int(max_order, "max_order")
+        if self.dim:
+            raise ValueError(
+                f"{self.name} has a {self.dim}-dimensional Lie algebra: it is infinite (not finite), so its"
+                " elements cannot be enumerated"
+            )
+        key = ("elements", float(atol))
+        cached = self._cache.get(key)
+        if cached is None or (cached.shape[0] > max_order):
+            cached = matrix_closure(self._discrete, max_order=max_order, atol=atol, name=self.name)
+            self._cache[key] = cached
+        return cached.clone()
 
     def sample(
         self,
@@ -214,9 +360,9 @@ class Group:
         k = check_positive_int(k, "k")
         if isinstance(generator, int):
             generator = torch.Generator().manual_seed(generator)
-        dt, dev = self.algebra.dtype, self.device
+        dt, dev = self.dtype, self.device
         c = torch.randn(k, self.dim, generator=generator, dtype=dt) * scale
-        out = torch.linalg.matrix_exp(torch.einsum("kd,dij->kij", c.to(dev), self.algebra))
+        out = torch.linalg.matrix_exp(torch.einsum("kd,dij->kij", c.to(dev), self._algebra))
         if self.dim == 0:
             out = torch.eye(self.n, dtype=dt, device=dev).expand(k, -1, -1).clone()
         if self.num_discrete:
@@ -224,7 +370,7 @@ class Group:
             for s in range(k):
                 idx = torch.randint(0, self.num_discrete, (int(lengths[s]),), generator=generator)
                 for j in idx.tolist():
-                    out[s] = out[s] @ self.discrete[j]
+                    out[s] = out[s] @ self._discrete[j]
         return out
 
     # -- combination ------------------------------------------------------------------
@@ -236,18 +382,51 @@ class Group:
     def __repr__(self) -> str:
         return f"{self.name} (algebra dim {self.dim}, {self.num_discrete} discrete, {self.n}×{self.n})"
 
+    # -- value semantics ----------------------------------------------------------------
+    def _check_unchanged(self) -> None:
+        check_unchanged(self, (self._algebra, self._discrete), self._versions)
+
+    @property
+    def fingerprint(self) -> str:
+        """Hex BLAKE2b digest of the group's value (shapes, float64 matrices, dtype, affine); stable across runs."""
+        return self._value_digest().hex()
+
+    def _value_digest(self) -> bytes:
+        self._check_unchanged()
+        if self._digest is None:
+            self.__dict__["_digest"] = tensor_digest((self._algebra, self._discrete), "Group", self.affine,
+                                                     str(self.dtype))
+        return self._digest
+
     def __eq__(self, other: object) -> bool:
+        if self is other:
+            self._check_unchanged()
+            return True
         if not isinstance(other, Group):
             return NotImplemented
-        return (
-            self.algebra.shape == other.algebra.shape
-            and self.discrete.shape == other.discrete.shape
-            and bool(torch.equal(self.algebra.cpu(), other.algebra.cpu()))
-            and bool(torch.equal(self.discrete.cpu(), other.discrete.cpu()))
-        )
+        self._check_unchanged()
+        other._check_unchanged()
+        if (self.affine != other.affine or self.dtype != other.dtype or self.device != other.device
+                or self._algebra.shape != other._algebra.shape or self._discrete.shape != other._discrete.shape):
+            return False
+        if self._digest is not None and other._digest is not None and self._digest != other._digest:
+            return False
+        return bool(torch.equal(self._algebra, other._algebra)) and bool(torch.equal(self._discrete, other._discrete))
 
     def __hash__(self) -> int:
-        return hash((self.name, tuple(self.algebra.shape), tuple(self.discrete.shape)))
+        return digest_to_hash(self._value_digest())
+
+
+def _rebuild_group(alg: torch.Tensor, disc: torch.Tensor, name: str, affine: bool,
+                   factors: tuple[Group, ...] | None) -> Group:
+    return Group._trusted(alg, disc, name, affine, factors)
+
+
+def group_elements(group: Group, max_order: int = 4096, atol: float = 1e-8) -> torch.Tensor:
+    """All elements of a finite group, ``(|G|, n, n)``: the function form of :meth:`Group.elements`."""
+    if not isinstance(group, Group):
+        raise TypeError(f"group must be a liekit Group, got {type(group).__name__}")
+    return group.elements(max_order=max_order, atol=atol)
 
 
 def _block_embed(mats: torch.Tensor, offset: int, total: int, fill_identity: bool) -> torch.Tensor:
@@ -279,7 +458,5 @@ def direct_product(*groups: Group) -> Group:
         disc.append(_block_embed(g.discrete.to(DEFAULT_DTYPE), offset, total, True))
         offset += g.n
     name = " × ".join(g.name for g in groups)
-    result = Group(torch.cat(alg), torch.cat(disc), name=name, check=False)
-    result.factors = list(groups)
-    return result
+    return Group._trusted(torch.cat(alg), torch.cat(disc), name, False, tuple(groups))
 

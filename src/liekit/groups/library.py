@@ -120,9 +120,7 @@ SO_pq = SOpq
 
 def Lorentz() -> Group:
     r"""The proper orthochronous Lorentz group SO⁺(1, 3), metric diag(1, −1, −1, −1)."""
-    g = SOpq(1, 3)
-    g.name = "Lorentz SO+(1,3)"
-    return g
+    return SOpq(1, 3).with_name("Lorentz SO+(1,3)")
 
 
 def Sp(n: int) -> Group:

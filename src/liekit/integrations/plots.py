@@ -32,11 +32,19 @@ def _np(a: Any) -> np.ndarray:
 
 
 def plot_spectrum(singular_values: Any, tol: float | None = None, *, ax: Any = None,
-                  title: str = "singular values", label: str | None = None) -> Any:
+                  title: str | None = None, label: str | None = None) -> Any:
     """Singular values (descending) on a log axis; the tolerance as a dashed line.
 
-    Values at or below ``tol`` (the nullspace) are drawn in red. Returns the axes.
+    ``singular_values`` is an array or a result that carries its spectrum (a discovery result, a
+    :class:`~liekit.linalg.Nullspace`, an equivariant basis): its ``tol`` and ``spectrum_title`` are
+    then the defaults. Values at or below ``tol`` (the nullspace) are drawn in red. Returns the axes.
     """
+    if hasattr(singular_values, "singular_values"):
+        result = singular_values
+        tol = getattr(result, "tol", None) if tol is None else tol
+        title = title or getattr(result, "spectrum_title", None)
+        singular_values = result.singular_values
+    title = title or "singular values"
     plt = _plt()
     sv = _np(singular_values).ravel()
     if ax is None:
@@ -64,6 +72,9 @@ def plot_generators(generators: Any, *, names: Sequence[str] | None = None, axis
 
     ``axis_labels`` name the coordinates (rows and columns). Returns the figure.
     """
+    if hasattr(generators, "generators"):  # a discovery result
+        title = title or f"discovered generators ({generators.dim})"
+        generators = generators.generators
     plt = _plt()
     g = _np(generators)
     if g.ndim == 2:

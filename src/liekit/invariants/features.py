@@ -87,7 +87,20 @@ class SquareFeatures(InvariantTransformer):
         return [f"{n}^2" for n in names]
 
 
-class NeighbourProductFeatures(InvariantTransformer):
+class _PairProductFeatures(InvariantTransformer):
+    r""":math:`\chi_i = x_i\, x_{\pi(i)}` for an index map :math:`\pi` chosen in ``fit`` (``_partner``)."""
+
+    def _partner(self) -> np.ndarray:
+        raise NotImplementedError
+
+    def _transform(self, X: np.ndarray) -> np.ndarray:
+        return X * X[:, self._partner()]
+
+    def _feature_names(self, names: list[str]) -> list[str]:
+        return [f"{names[i]} {names[j]}" for i, j in enumerate(self._partner())]
+
+
+class NeighbourProductFeatures(_PairProductFeatures):
     r""":math:`\chi_i = x_i\, x_{i+o}`: each pixel times its neighbour, wrapping at the border.
 
     Eq. (11) of Bergman (2019) with ``o = ê₁`` (the pixel to the right): the "gradient-like"
@@ -118,14 +131,11 @@ class NeighbourProductFeatures(InvariantTransformer):
         self.neighbour_ = _shift_index(shape, off)
         self.n_features_out_ = X.shape[1]
 
-    def _transform(self, X: np.ndarray) -> np.ndarray:
-        return X * X[:, self.neighbour_]
-
-    def _feature_names(self, names: list[str]) -> list[str]:
-        return [f"{names[i]} {names[j]}" for i, j in enumerate(self.neighbour_)]
+    def _partner(self) -> np.ndarray:
+        return self.neighbour_
 
 
-class PermutationProductFeatures(InvariantTransformer):
+class PermutationProductFeatures(_PairProductFeatures):
     r""":math:`\chi_i = x_i\, x_{P(i)}` for a random permutation ``P`` drawn in ``fit`` (Eq. 12).
 
     No locality is built in; relative signs are kept wherever ``P(i) ≠ i``.
@@ -144,11 +154,8 @@ class PermutationProductFeatures(InvariantTransformer):
         self.permutation_ = rng.permutation(X.shape[1])
         self.n_features_out_ = X.shape[1]
 
-    def _transform(self, X: np.ndarray) -> np.ndarray:
-        return X * X[:, self.permutation_]
-
-    def _feature_names(self, names: list[str]) -> list[str]:
-        return [f"{names[i]} {names[j]}" for i, j in enumerate(self.permutation_)]
+    def _partner(self) -> np.ndarray:
+        return self.permutation_
 
 
 class NeighbourhoodProductFeatures(InvariantTransformer):

@@ -25,7 +25,7 @@ import torch
 
 from .._validation import DEFAULT_DTYPE, as_tensor, check_nonnegative, check_positive_int
 from ..groups import Group, SignFlip
-from ..lie import PolynomialBasis, polynomial_lie_derivative, substitution_matrix
+from ..lie import PolynomialBasis, as_action, polynomial_symmetry_operator, substitution_matrix
 from ..linalg import Nullspace, nullspace
 from ..reps import Rep
 from ._base import InvariantTransformer
@@ -47,16 +47,9 @@ def input_dim(group: Group | Rep) -> int:
 
 def discrete_input_maps(group: Group | Rep) -> torch.Tensor:
     """The discrete generators as affine maps ``x ↦ A x + b`` on ``R^m``: shape ``(r, m, m + 1)`` = ``[A | b]``."""
-    if isinstance(group, Rep):
-        G = group.discrete().to(DEFAULT_DTYPE)
-        return torch.cat([G, G.new_zeros((G.shape[0], G.shape[1], 1))], dim=2)
-    if not isinstance(group, Group):
+    if not isinstance(group, (Group, Rep)):
         raise TypeError(f"group must be a liekit Group or Rep, got {type(group).__name__}")
-    G = group.discrete.to(DEFAULT_DTYPE)
-    if group.affine:
-        m = group.n - 1
-        return G[:, :m, :].clone()
-    return torch.cat([G, G.new_zeros((G.shape[0], G.shape[1], 1))], dim=2)
+    return as_action(group).discrete_affine().to(DEFAULT_DTYPE)
 
 
 @dataclass
@@ -137,24 +130,16 @@ def invariant_polynomials(
     :math:`[L_1; \dots; L_d; S_{g_1} - I; \dots; S_{g_r} - I]` (and of the row picking the
     constant term, when ``include_constant`` is false).
     """
-    m = input_dim(group)
+    input_dim(group)  # validates the type of group
     degree = check_positive_int(degree, "degree", minimum=0)
     rtol = check_nonnegative(rtol, "rtol")
-    basis = PolynomialBasis(m, degree)
+    ops, basis = polynomial_symmetry_operator(group, degree)  # (d + r, P, P): L_ξ and S_g − I
     P = basis.size
-    blocks: list[torch.Tensor] = []
-    d = group.group.dim if isinstance(group, Rep) else group.dim
-    if d:
-        L, lbasis = polynomial_lie_derivative(group, degree)
-        if lbasis.size != P:  # pragma: no cover - same construction
-            raise RuntimeError("polynomial bases disagree")
-        blocks.append(L.reshape(-1, P).to(DEFAULT_DTYPE).cpu())
+    blocks = [ops.reshape(-1, P).to(DEFAULT_DTYPE).cpu()]
     eye = torch.eye(P, dtype=DEFAULT_DTYPE)
-    for g in discrete_input_maps(group).cpu():
-        blocks.append(substitution_matrix(basis, g) - eye)
     if not include_constant:
         blocks.append(eye[:1])
-    A = torch.cat(blocks) if blocks else eye.new_zeros((0, P))
+    A = torch.cat(blocks)
     ns = nullspace(A, rtol=rtol)
     coef, pivots = _reduced(ns.basis)
     return InvariantPolynomials(coef, basis, ns, pivots)

@@ -23,11 +23,11 @@ from sklearn.preprocessing import PolynomialFeatures
 from sklearn.utils import check_random_state
 
 from .._validation import DEFAULT_DTYPE, check_positive_int
-from ..groups import Group, SignFlip
+from ..groups import Group, SignFlip, matrix_closure
 from ..lie import PolynomialBasis
 from ..reps import Rep
 from ._base import InvariantTransformer
-from .polynomial import discrete_input_maps, input_dim, substitution_matrix
+from .polynomial import input_dim, substitution_matrix
 
 __all__ = ["enumerate_group", "reynolds_matrix", "ReynoldsFeatures", "Canonicalize"]
 
@@ -35,45 +35,30 @@ __all__ = ["enumerate_group", "reynolds_matrix", "ReynoldsFeatures", "Canonicali
 def enumerate_group(group: Group | Rep, *, max_order: int = 10_000) -> torch.Tensor:
     """All elements of a finite group as affine maps ``[A | b]`` on ``R^m``: shape ``(|G|, m, m + 1)``.
 
-    Closure of the discrete generators under composition (breadth first). Raises
-    ``ValueError`` for a group with a Lie algebra (infinite) or more than ``max_order``
-    elements.
+    For a :class:`~liekit.groups.Group`, its :meth:`~liekit.groups.Group.elements` (homogeneous
+    matrices of an affine group give ``[A | b]`` directly, linear ones get ``b = 0``); for a
+    :class:`~liekit.reps.Rep`, the closure of the images of its discrete generators
+    (:func:`~liekit.groups.matrix_closure`), acting on ``R^{size}``. Identity first, breadth
+    first. Raises ``ValueError`` for a group with a Lie algebra (infinite) or more than
+    ``max_order`` elements.
     """
-    d = group.group.dim if isinstance(group, Rep) else getattr(group, "dim", None)
-    if d is None:
+    if isinstance(group, Rep):
+        grp = group.group
+    elif isinstance(group, Group):
+        grp = group
+    else:
         raise TypeError(f"group must be a liekit Group or Rep, got {type(group).__name__}")
-    if d:
-        raise ValueError(f"{getattr(group, 'name', 'the group')} has a Lie algebra of dimension {d}:"
+    if grp.dim:
+        raise ValueError(f"{grp.name} has a Lie algebra of dimension {grp.dim}:"
                          " it is infinite; orbit averaging needs a finite group")
     max_order = check_positive_int(max_order, "max_order")
-    gens = discrete_input_maps(group).cpu()
-    m = gens.shape[1] if gens.shape[0] else input_dim(group)
-
-    def to_h(a: torch.Tensor) -> torch.Tensor:  # homogeneous (m+1, m+1)
-        h = torch.eye(m + 1, dtype=DEFAULT_DTYPE)
-        h[:m, :] = a
-        return h
-
-    H = [to_h(g) for g in gens]
-    ident = torch.eye(m + 1, dtype=DEFAULT_DTYPE)
-    key = lambda h: tuple(np.round(h.numpy().ravel(), 9) + 0.0)  # noqa: E731
-    elems = [ident]
-    seen = {key(ident)}
-    frontier = [ident]
-    while frontier:
-        nxt = []
-        for e in frontier:
-            for h in H:
-                p = h @ e
-                k = key(p)
-                if k not in seen:
-                    seen.add(k)
-                    elems.append(p)
-                    nxt.append(p)
-                    if len(elems) > max_order:
-                        raise ValueError(f"the group has more than max_order={max_order} elements")
-        frontier = nxt
-    return torch.stack(elems)[:, :m, :]
+    if isinstance(group, Rep):
+        elems = matrix_closure(group.discrete().to(DEFAULT_DTYPE).cpu(), max_order=max_order, name=grp.name)
+    else:
+        elems = grp.elements(max_order=max_order).to(DEFAULT_DTYPE).cpu()
+    if isinstance(group, Group) and group.affine:
+        return elems[:, :-1, :].contiguous()
+    return torch.cat([elems, elems.new_zeros((*elems.shape[:2], 1))], dim=2)
 
 
 def _orbit(elements: torch.Tensor, X: np.ndarray) -> np.ndarray:

@@ -114,6 +114,12 @@ class Action:
         """:math:`\\rho_{out}(g_j)`, shape ``(r, k, k)``."""
         return torch.zeros(0, self.out_dim, self.out_dim, dtype=torch.float64)
 
+    def discrete_affine(self) -> torch.Tensor:
+        """The discrete generators as affine maps ``x ↦ A x + b`` on ``R^m``: shape ``(r, m, m + 1)`` = ``[A | b]``."""
+        if self.num_discrete == 0:
+            return torch.zeros(0, self.in_dim, self.in_dim + 1, dtype=torch.float64)
+        raise TypeError(f"{type(self).__name__} has no affine form of its discrete generators")
+
     # -- exact (polynomial) form ---------------------------------------------------------
     def affine_generators(self) -> tuple[torch.Tensor, torch.Tensor]:
         r"""``(A, B)`` with :math:`X_\xi(x) = A[:, :m] x + A[:, m]` and :math:`t_\xi = B`.
@@ -130,7 +136,25 @@ class Action:
         return f"{self.name}: R^{self.in_dim} x R^{self.out_dim}, {self.n_generators} generators"
 
 
-class LinearAction(Action):
+class _GroupAction(Action):
+    """An action of a :class:`~liekit.groups.Group` with a constant fiber generator from ``rep_out``."""
+
+    group: Group
+    rep_out: Rep
+    _fiber_mats: torch.Tensor
+
+    def fiber(self, x: torch.Tensor) -> torch.Tensor:
+        return self._fiber_mats.to(dtype=x.dtype, device=x.device)
+
+    @property
+    def num_discrete(self) -> int:
+        return self.group.num_discrete
+
+    def discrete_fiber(self) -> torch.Tensor:
+        return self.rep_out.discrete()
+
+
+class LinearAction(_GroupAction):
     r"""The action of linear representations: :math:`X_\xi(x) = d\rho_{in}(\xi)x`, :math:`t_\xi = d\rho_{out}(\xi)`.
 
     ``rep_out`` defaults to the trivial representation (invariant scalar functions).
@@ -153,19 +177,13 @@ class LinearAction(Action):
         A = self.rep_in.algebra().to(dtype=x.dtype, device=x.device)
         return torch.einsum("dij,nj->ndi", A, x)
 
-    def fiber(self, x: torch.Tensor) -> torch.Tensor:
-        return self._fiber_mats.to(dtype=x.dtype, device=x.device)
-
-    @property
-    def num_discrete(self) -> int:
-        return self.group.num_discrete
-
     def discrete_base(self, x: torch.Tensor) -> torch.Tensor:
         G = self.rep_in.discrete().to(dtype=x.dtype, device=x.device)
         return torch.einsum("rij,nj->rni", G, x)
 
-    def discrete_fiber(self) -> torch.Tensor:
-        return self.rep_out.discrete()
+    def discrete_affine(self) -> torch.Tensor:
+        G = self.rep_in.discrete()
+        return torch.cat([G, G.new_zeros((G.shape[0], G.shape[1], 1))], dim=2)
 
     def affine_generators(self) -> tuple[torch.Tensor, torch.Tensor]:
         A = self.rep_in.algebra()
@@ -173,7 +191,7 @@ class LinearAction(Action):
         return A, self._fiber_mats
 
 
-class AffineAction(Action):
+class AffineAction(_GroupAction):
     r"""An affine group (homogeneous coordinates) acting on :math:`R^{n-1}`.
 
     :math:`\xi = [[A, b], [0, 0]]` gives :math:`X_\xi(x) = Ax + b`; outputs transform under
@@ -200,20 +218,13 @@ class AffineAction(Action):
         alg = self.group.algebra.to(dtype=x.dtype, device=x.device)
         return torch.einsum("dij,nj->ndi", alg[:, :m, :m], x) + alg[None, :, :m, m]
 
-    def fiber(self, x: torch.Tensor) -> torch.Tensor:
-        return self._fiber_mats.to(dtype=x.dtype, device=x.device)
-
-    @property
-    def num_discrete(self) -> int:
-        return self.group.num_discrete
-
     def discrete_base(self, x: torch.Tensor) -> torch.Tensor:
         m = self.in_dim
         G = self.group.discrete.to(dtype=x.dtype, device=x.device)
         return torch.einsum("rij,nj->rni", G[:, :m, :m], x) + G[:, None, :m, m]
 
-    def discrete_fiber(self) -> torch.Tensor:
-        return self.rep_out.discrete()
+    def discrete_affine(self) -> torch.Tensor:
+        return self.group.discrete[:, :self.in_dim, :].clone()
 
     def affine_generators(self) -> tuple[torch.Tensor, torch.Tensor]:
         m = self.in_dim

@@ -12,7 +12,8 @@ from typing import Any
 import torch
 
 from .._validation import as_tensor
-from .nullspace import DEFAULT_RTOL, Nullspace, nullspace_from_gram
+from .nullspace import Nullspace, nullspace_from_gram
+from .rank import WARN_GAP
 
 __all__ = ["GramAccumulator"]
 
@@ -60,9 +61,10 @@ class GramAccumulator:
             raise ValueError("no rows were accumulated: the data stream was empty")
         return self.gram / max(self.samples, 1)
 
-    def nullspace(self, *, rtol: float = DEFAULT_RTOL, atol: float = 0.0,
-                  warn_gap: float | None = 10.0, scale: float | None = None) -> Nullspace:
-        """Nullspace of the stacked rows, decided from the accumulated Gram matrix."""
+    def nullspace(self, *, rtol: float | str | None = None, atol: float = 0.0,
+                  warn_gap: float | None = WARN_GAP, scale: float | None = None,
+                  noise: float | None = None) -> Nullspace:
+        """Nullspace of the stacked rows, decided from the accumulated Gram matrix (see :func:`nullspace_from_gram`)."""
         if self.gram is None:
             raise ValueError("no rows were accumulated: the data stream was empty")
-        return nullspace_from_gram(self.gram, rtol=rtol, atol=atol, warn_gap=warn_gap, scale=scale)
+        return nullspace_from_gram(self.gram, rtol=rtol, atol=atol, warn_gap=warn_gap, scale=scale, noise=noise)

@@ -1,14 +1,21 @@
 r"""Nullspaces decided from the singular-value spectrum, returned with the spectrum.
 
 For a matrix :math:`A \in R^{M \times p}` with singular values
-:math:`\sigma_1 \ge \dots \ge \sigma_p`, a direction counts as null when
-:math:`\sigma_i \le \max(\text{rtol}\cdot\sigma_1, \text{atol})`. The result keeps the
-whole spectrum and the *gap* — the ratio of the smallest kept singular value to the
-largest discarded one — so a user sees how clear the decision was. A gap below
-``warn_gap`` (default 10) raises :class:`IllConditionedWarning`.
+:math:`\sigma_1 \ge \dots \ge \sigma_p`, which directions count as null is decided by the one
+rank rule of :mod:`liekit.linalg.rank` (relative ``rtol`` — always on singular values —,
+absolute ``atol``, largest gap ``rtol="auto"``, noise floor ``noise=``, reference ``scale``,
+and the route's round-off floor). Three routes reach it:
 
-The same decision is made from a Gram matrix :math:`G = A^T A` (PSD, ``p × p``), as
-accumulated by streaming over samples, with :math:`\sigma_i = \sqrt{\lambda_i(G)}`.
+* :func:`nullspace` — SVD of ``A`` (floor :math:`\epsilon\max(M,p)`);
+* :func:`nullspace_from_gram` — eigenvalues of :math:`G = A^TA` (PSD, ``p × p``), as
+  accumulated by streaming over samples, :math:`\sigma_i = \sqrt{\lambda_i(G)}` (floor
+  :math:`\sqrt{\epsilon p}`);
+* :func:`nullspace_iterative` — the smallest eigenvalues of a matrix-free Gram operator by
+  LOBPCG (same floor and thresholds :math:`\lambda \le \text{tol}^2`), dense below a size.
+
+The result keeps the whole (computed) spectrum and the *gap* — the ratio of the smallest
+kept singular value to the largest discarded one — so a user sees how clear the decision
+was; a gap below ``warn_gap`` (default 10) raises :class:`IllConditionedWarning`.
 """
 
 from __future__ import annotations
@@ -22,18 +29,24 @@ from typing import Any
 import numpy as np
 import torch
 
-from .._validation import as_tensor, check_nonnegative, check_positive_int
+from .._validation import as_tensor, check_positive_int
+from .rank import (
+    AUTO_CEILING,
+    NOISE_FACTOR,
+    WARN_GAP,
+    IllConditionedWarning,
+    RankDecision,
+    check_rank_args,
+    decide_rank,
+    gram_floor,
+    reference_scale,
+    svd_floor,
+)
 
 __all__ = [
     "Nullspace", "IllConditionedWarning", "nullspace", "nullspace_from_gram",
     "nullspace_iterative", "principal_angles", "echelon_basis",
 ]
-
-DEFAULT_RTOL = 1e-8
-
-
-class IllConditionedWarning(UserWarning):
-    """The singular-value gap that decides a rank is small: the answer is not clear."""
 
 
 @dataclass
@@ -45,18 +58,22 @@ class Nullspace:
     basis : Tensor, shape (p, r)
         Orthonormal basis of the nullspace (columns).
     singular_values : Tensor, shape (p,)
-        All singular values, descending (for a Gram input: square roots of its eigenvalues).
+        All singular values, descending (for a Gram input: square roots of its eigenvalues;
+        for :func:`nullspace_iterative`: the computed smallest ones).
     tol : float
         Threshold: singular values ≤ tol were declared zero.
     gap : float
         ``σ_{p-r} / σ_{p-r+1}`` — smallest kept over largest discarded (``inf`` if the
         discarded ones are exactly zero, ``nan`` if nothing or everything was discarded).
+    warned : bool
+        Whether the decision raised :class:`IllConditionedWarning`.
     """
 
     basis: torch.Tensor
     singular_values: torch.Tensor
     tol: float
     gap: float
+    warned: bool = False
 
     @property
     def dim(self) -> int:
@@ -78,48 +95,28 @@ class Nullspace:
         )
 
 
-def _decide(
-    sv_desc: torch.Tensor, vectors: torch.Tensor, rtol: float, atol: float, warn_gap: float | None,
-    extra_tol: float = 0.0, scale: float | None = None,
-) -> Nullspace:
-    p = sv_desc.shape[0]
-    top = (float(sv_desc[0]) if p else 0.0) if scale is None else check_nonnegative(scale, "scale")
-    tol = max(rtol * top, atol, extra_tol)
-    null = sv_desc <= tol
-    r = int(null.sum())
+def _package(sv_desc: torch.Tensor, vectors: torch.Tensor, d: RankDecision) -> Nullspace:
+    """The last ``d.nullity`` columns of ``vectors`` (ordered like ``sv_desc``) as the nullspace."""
+    p, r = sv_desc.shape[0], d.nullity
     basis = vectors[:, p - r:] if r else vectors[:, :0]
-    if 0 < r < p:
-        lo = float(sv_desc[p - r - 1])
-        hi = float(sv_desc[p - r])
-        gap = math.inf if hi == 0 else lo / hi
-    else:
-        gap = math.nan
-    if warn_gap is not None and gap == gap and gap < warn_gap:
-        warnings.warn(
-            f"ill-conditioned rank decision: singular-value gap {gap:.3g} < {warn_gap}"
-            f" (tol {tol:.2e}); the nullspace dimension {r} is not clearly determined",
-            IllConditionedWarning,
-            stacklevel=3,
-        )
-    return Nullspace(basis=basis, singular_values=sv_desc, tol=tol, gap=gap)
-
-
-def _check_tols(rtol: float, atol: float) -> tuple[float, float]:
-    return check_nonnegative(rtol, "rtol"), check_nonnegative(atol, "atol")
+    return Nullspace(basis=basis, singular_values=sv_desc, tol=d.tol, gap=d.gap, warned=d.warned)
 
 
 def nullspace(
-    A: Any, *, rtol: float = DEFAULT_RTOL, atol: float = 0.0, warn_gap: float | None = 10.0,
-    scale: float | None = None,
+    A: Any, *, rtol: float | str | None = None, atol: float = 0.0, warn_gap: float | None = WARN_GAP,
+    scale: float | None = None, noise: float | None = None,
 ) -> Nullspace:
     r"""Nullspace of ``A`` (shape ``(M, p)``) from its SVD: :math:`\{w : A w = 0\}`.
 
     Returns a :class:`Nullspace` with an orthonormal basis ``(p, r)``, all ``p`` singular
-    values (zeros padded when ``M < p``), the tolerance and the gap. ``scale`` replaces
-    :math:`\sigma_1` as the reference of ``rtol`` — needed when every direction may be null,
-    so that :math:`\sigma_1` itself is round-off (e.g. pass the norm of the data).
+    values (zeros padded when ``M < p``), the tolerance and the gap. The rank rule, its
+    arguments (``rtol`` relative to :math:`\max(\sigma_1, \text{scale})`, ``atol``, ``noise``,
+    ``warn_gap``) and the round-off floor :math:`\epsilon\max(M,p)` are those of
+    :func:`liekit.linalg.rank.decide_rank` (``rtol=None``: ``"auto"`` with ``noise``, else
+    :data:`~liekit.linalg.rank.DEFAULT_RTOL`). ``scale`` is needed when every direction may be
+    null, so that :math:`\sigma_1` itself is round-off (e.g. pass the norm of the data).
     """
-    rtol, atol = _check_tols(rtol, atol)
+    rtol, atol, noise, scale = check_rank_args(rtol, atol, noise, scale)
     a = as_tensor(A, "A", ndim=2, dtype=None)
     if not a.is_floating_point():
         a = a.double()
@@ -132,23 +129,25 @@ def nullspace(
     _, s, vh = torch.linalg.svd(a, full_matrices=M < p)  # V must be complete
     if s.shape[0] < p:
         s = torch.cat([s, s.new_zeros(p - s.shape[0])])
-    # round-off floor: singular values below ~eps·σ₁·max(M,p) are indistinguishable from 0
-    eps_floor = torch.finfo(a.dtype).eps * max(M, p) * (float(s[0]) if p else 0.0)
-    return _decide(s, vh.T.conj(), rtol, atol, warn_gap, extra_tol=eps_floor, scale=scale)
+    d = decide_rank(s, rtol=rtol, atol=atol, noise=noise, scale=scale, floor=svd_floor(M, p, a.dtype),
+                    warn_gap=warn_gap, stacklevel=3)
+    return _package(s, vh.T.conj(), d)
 
 
 def nullspace_from_gram(
-    G: Any, *, rtol: float = DEFAULT_RTOL, atol: float = 0.0, warn_gap: float | None = 10.0,
-    scale: float | None = None,
+    G: Any, *, rtol: float | str | None = None, atol: float = 0.0, warn_gap: float | None = WARN_GAP,
+    scale: float | None = None, noise: float | None = None,
 ) -> Nullspace:
     r"""Nullspace of :math:`A` given only its Gram matrix :math:`G = A^T A` (``p × p``, PSD).
 
-    Singular values are :math:`\sqrt{\max(\lambda_i(G), 0)}`. Note that round-off in
-    :math:`G` limits the resolvable singular values to about :math:`\sqrt{\epsilon}\,\sigma_1`
-    (≈ 1.5e-8 relative in float64); the default ``rtol`` sits above that floor. ``scale``
-    (a singular-value magnitude) replaces :math:`\sigma_1` as the reference of ``rtol``.
+    Singular values are :math:`\sqrt{\max(\lambda_i(G), 0)}`; ``rtol``, ``atol``, ``scale``,
+    ``noise`` and ``warn_gap`` are on singular values, as in :func:`nullspace`. Round-off in
+    :math:`G` limits the resolvable singular values to :math:`\sqrt{\epsilon p}\,\sigma_1`
+    (≈ 1.5e-8·√p relative in float64), the floor of this route. A clearly indefinite ``G`` —
+    an eigenvalue below :math:`-\sqrt{\epsilon p}\,\lambda_{max}` — is not a Gram matrix and
+    raises ``ValueError``.
     """
-    rtol, atol = _check_tols(rtol, atol)
+    rtol, atol, noise, scale = check_rank_args(rtol, atol, noise, scale)
     g = as_tensor(G, "G", ndim=2, dtype=None)
     if not g.is_floating_point():
         g = g.double()
@@ -158,10 +157,30 @@ def nullspace_from_gram(
         raise ValueError("G must not be empty")
     g = 0.5 * (g + g.T)
     evals, evecs = torch.linalg.eigh(g)  # ascending
+    floor = gram_floor(g.shape[0], g.dtype)
+    lo, hi = float(evals[0]), float(evals[-1])
+    if lo < -floor * max(hi, 0.0) or (lo < 0 and hi <= 0):
+        raise ValueError(
+            f"G must be positive semidefinite (a Gram matrix AᵀA), but it has the eigenvalue {lo:.3e}"
+            f" (largest {hi:.3e}): far below the round-off floor {-floor * max(hi, 0.0):.3e}"
+        )
     sv = evals.clamp_min(0).sqrt().flip(0)
-    vecs = evecs.flip(1)
-    floor = math.sqrt(torch.finfo(g.dtype).eps * g.shape[0]) * float(sv[0])
-    return _decide(sv, vecs, rtol, atol, warn_gap, extra_tol=floor, scale=scale)
+    d = decide_rank(sv, rtol=rtol, atol=atol, noise=noise, scale=scale, floor=floor, warn_gap=warn_gap,
+                    stacklevel=3)
+    return _package(sv, evecs.flip(1), d)
+
+
+def _largest_eigenvalue(op: Any, size: int, rng: np.random.Generator) -> float:
+    """The largest eigenvalue of the PSD operator ``op`` (LOBPCG on one vector, a few iterations)."""
+    from scipy.sparse.linalg import lobpcg
+
+    x = rng.standard_normal((size, 1))
+    if not np.any(op.matmat(x)):
+        return 0.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        w, _ = lobpcg(op, x, largest=True, tol=1e-8, maxiter=40)
+    return max(float(w[0]), 0.0)
 
 
 def nullspace_iterative(
@@ -169,7 +188,11 @@ def nullspace_iterative(
     size: int,
     *,
     k: int = 8,
-    rtol: float = 1e-6,
+    rtol: float | str | None = None,
+    atol: float = 0.0,
+    noise: float | None = None,
+    scale: float | None = None,
+    warn_gap: float | None = None,
     maxiter: int = 2000,
     seed: int = 0,
     dtype: torch.dtype = torch.float64,
@@ -177,17 +200,23 @@ def nullspace_iterative(
 ) -> Nullspace:
     r"""Matrix-free nullspace of a PSD operator :math:`G = \sum_i C_i^T C_i` by LOBPCG.
 
-    ``apply_gram`` maps a block ``(size, b)`` to ``G @ block``. The smallest ``k``
-    eigenpairs are computed; if all of them are null the block is doubled until one
-    non-null eigenvalue is seen (so the nullity is never under-counted). Only the
-    computed part of the spectrum is returned (``k`` values, descending), with the
-    largest eigenvalue estimate as scale for ``rtol``.
+    ``apply_gram`` maps a block ``(size, b)`` to ``G @ block``. The rank rule is that of
+    :func:`nullspace_from_gram` — ``rtol`` relative to a *singular value*
+    :math:`\sigma = \sqrt\lambda`, so eigenvalues are null below :math:`(\text{rtol}\cdot
+    \sigma_{max})^2`, with :math:`\sigma_{max} = \sqrt{\lambda_{max}}` from a short LOBPCG
+    (or ``scale``, if larger) and the Gram floor :math:`\sqrt{\epsilon\,\text{size}}`. The
+    smallest ``k`` eigenpairs are computed; while all of them could be null under the rule
+    the block is doubled (so the nullity is never under-counted). Only the computed part of
+    the spectrum is returned (descending). When the block is no longer small against
+    ``size`` (``5k ≥ size``) the dense Gram is formed and :func:`nullspace_from_gram` decides
+    with the same arguments, so one spectrum gives one nullity at every size.
     """
     from scipy.sparse.linalg import LinearOperator, lobpcg
 
     size = check_positive_int(size, "size")
     k = check_positive_int(k, "k")
-    rtol = check_nonnegative(rtol, "rtol")
+    rtol, atol, noise, scale = check_rank_args(rtol, atol, noise, scale)
+    rule = {"rtol": rtol, "atol": atol, "noise": noise, "warn_gap": warn_gap}
 
     def mv(x: np.ndarray) -> np.ndarray:
         xt = torch.as_tensor(np.asarray(x).reshape(size, -1), dtype=dtype, device=device)
@@ -195,44 +224,38 @@ def nullspace_iterative(
 
     op = LinearOperator((size, size), matvec=mv, matmat=mv, dtype=np.float64)
     rng = np.random.default_rng(seed)
-    # scale: largest eigenvalue by a few power iterations
-    x = rng.standard_normal((size, 1))
-    lam_max = 0.0
-    for _ in range(30):
-        y = mv(x)
-        lam_max = float(np.linalg.norm(y))
-        if lam_max == 0:
-            break
-        x = y / lam_max
-    if lam_max == 0:
+    lam_max = _largest_eigenvalue(op, size, rng)
+    ref = reference_scale(math.sqrt(lam_max), scale)
+    if ref == 0:
         eye = torch.eye(size, dtype=dtype, device=device)
         return Nullspace(eye, torch.zeros(size, dtype=dtype), 0.0, math.nan)
-    thresh = rtol * lam_max
+    floor = gram_floor(size, dtype)
+    # the largest singular value the rule could declare null: the block grows until one is above it
+    if rtol == "auto":
+        reach = max(AUTO_CEILING if noise is None else NOISE_FACTOR * noise, floor) * ref
+    else:
+        reach = max(rtol * ref, atol, floor * ref)
     while True:
         kk = min(k, size)
-        if 5 * kk >= size:  # LOBPCG needs a small block: fall back to dense
+        if 5 * kk >= size:  # LOBPCG needs a small block: the same rule on the dense Gram
             eye = torch.eye(size, dtype=dtype, device=device)
-            res = nullspace_from_gram(apply_gram(eye), rtol=rtol**2 if rtol < 1 else rtol)
-            return res
+            return nullspace_from_gram(apply_gram(eye), scale=scale, **rule)
         X0 = rng.standard_normal((size, kk + 2))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            w, v = lobpcg(op, X0, largest=False, tol=1e-10 * max(lam_max, 1), maxiter=maxiter)
+            w, v = lobpcg(op, X0, largest=False, tol=1e-10 * lam_max, maxiter=maxiter)  # relative residual
         order = np.argsort(w)
         w, v = w[order], v[:, order]
-        null = w <= thresh
-        if null.sum() < kk or kk == size:
+        if float(np.sqrt(max(w[-1], 0.0))) > reach:
             break
         k *= 2
-    # orthonormalise the null block
-    vecs = torch.as_tensor(v, dtype=dtype, device=device)
-    q, _ = torch.linalg.qr(vecs[:, null]) if null.any() else (vecs[:, :0], None)
     sv = torch.as_tensor(np.sqrt(np.clip(w, 0, None))[::-1].copy(), dtype=dtype)
-    n_null = int(null.sum())
-    kept = sv[: len(sv) - n_null]
-    gap = (float(kept[-1]) / float(sv[len(sv) - n_null]) if n_null and len(kept) and float(sv[len(sv) - n_null]) > 0
-           else math.inf)
-    return Nullspace(basis=q, singular_values=sv, tol=math.sqrt(thresh), gap=gap)
+    d = decide_rank(sv, scale=ref, floor=floor, stacklevel=3, **rule)
+    vecs = torch.as_tensor(v[:, ::-1].copy(), dtype=dtype, device=device)  # ordered like sv
+    ns = _package(sv, vecs, d)
+    if ns.dim:  # orthonormalise the null block
+        ns.basis = torch.linalg.qr(ns.basis)[0]
+    return ns
 
 
 def echelon_basis(basis: Any) -> torch.Tensor:

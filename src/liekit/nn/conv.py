@@ -24,6 +24,7 @@ from torch import nn
 
 from .._validation import DEFAULT_DTYPE, as_tensor, check_positive_int
 from ..enforce.kernels import SteerableKernelBasis, steerable_kernel_basis
+from ..lie import invariance_residual
 from ..linalg import nullspace
 from ..reps import Rep
 
@@ -36,8 +37,7 @@ def invariant_vectors(rep: Rep) -> torch.Tensor:
         raise TypeError(f"rep must be a liekit Rep, got {type(rep).__name__}")
     s = rep.size
     eye = torch.eye(s, dtype=rep.group.algebra.dtype, device=rep.group.device)
-    rows = [rep.apply_algebra(eye).reshape(-1, s), (rep.apply_discrete(eye) - eye).reshape(-1, s)]
-    A = torch.cat(rows)
+    A = invariance_residual(rep, eye).reshape(-1, s)  # rows dρ(ξ_i) e_j and ρ(g_j) e_j − e_j
     if A.shape[0] == 0:
         return eye
     return nullspace(A, warn_gap=None).basis

@@ -31,7 +31,8 @@ import torch
 from torch import nn
 
 from .._validation import check_positive_int
-from ..enforce.basis import EmptyEquivariantSpaceError, solve_equivariant
+from ..enforce.basis import EmptyEquivariantSpaceError
+from ..enforce.structured import StructuredBasis, part_types, product_part_types, structured_basis
 from ..reps import Rep, SumRep, TrivialRep, standard, trivial
 
 __all__ = [
@@ -46,56 +47,159 @@ def _check_rep(rep: Any, name: str) -> Rep:
     return rep
 
 
-def _basis_quiet(rep_in: Rep, rep_out: Rep) -> torch.Tensor:
-    return solve_equivariant(rep_in, rep_out, warn_empty=False).basis
+def _factory(dtype: torch.dtype | None, device: Any) -> dict[str, Any]:
+    """torch's factory conventions: the default dtype unless one is given (floating point only)."""
+    dtype = torch.get_default_dtype() if dtype is None else dtype
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        raise TypeError(f"dtype must be a floating torch.dtype, got {dtype!r}")
+    return {"dtype": dtype, "device": torch.device(device) if device is not None else None}
+
+
+class _StructuredMap(nn.Module):
+    r"""The free weights and the (non-persistent) intertwiner buffers of a :class:`StructuredBasis`.
+
+    One flat parameter holds every block's weights ``(n_j, m_i, r_ij)`` in turn; :meth:`grouped_matrix`
+    assembles :math:`W` with rows and columns grouped by part type (``perm_out`` / ``perm_in`` map the
+    grouped order to the representation's coordinates). Memory: the parameters plus the small
+    intertwiners — never the dense basis.
+    """
+
+    def __init__(self, structure: StructuredBasis, factory: dict[str, Any]) -> None:
+        super().__init__()
+        self.structure = structure
+        tin, tout = structure.types_in, structure.types_out
+        self.in_sizes = [int(p.numel()) for p in tin.positions]
+        self.out_sizes = [int(p.numel()) for p in tout.positions]
+        dev = factory["device"]
+        self.register_buffer("perm_in", torch.cat([p.reshape(-1) for p in tin.positions]).to(dev), persistent=False)
+        self.register_buffer("perm_out", torch.cat([p.reshape(-1) for p in tout.positions]).to(dev),
+                             persistent=False)
+        self.register_buffer("inv_out", torch.argsort(self.perm_out), persistent=False)
+        self.blocks: list[tuple[int, int, int, tuple[int, int, int]]] = []  # (i, j, offset, shape)
+        off = 0
+        for (i, j), shape in structure.weight_shapes().items():
+            self.register_buffer(f"Q{i}_{j}", structure.blocks[(i, j)].to(**factory), persistent=False)
+            self.blocks.append((i, j, off, shape))
+            off += shape[0] * shape[1] * shape[2]
+        self.numel = off
+
+    def fan_in(self) -> dict[int, int]:
+        """For each output type ``j``: how many input parts reach it (Σ m_i over pairs with intertwiners)."""
+        m = self.structure.types_in.multiplicities
+        fan: dict[int, int] = {}
+        for i, j, _, _ in self.blocks:
+            fan[j] = fan.get(j, 0) + m[i]
+        return fan
+
+    def init_std(self) -> torch.Tensor:
+        r"""Per-weight standard deviations :math:`\sqrt{\dim\sigma_j / (r_{ij} F_j)}` (LeCun-style): with inputs of
+        unit variance per coordinate, every output coordinate gets unit variance (``F_j`` = :meth:`fan_in`)."""
+        fan = self.fan_in()
+        std = torch.empty(self.numel, dtype=torch.float64)
+        for _, j, off, (n, m, r) in self.blocks:
+            size = self.structure.types_out.reps[j].size
+            std[off:off + n * m * r] = math.sqrt(size / (r * fan[j]))
+        return std
+
+    def grouped_matrix(self, flat: torch.Tensor) -> torch.Tensor:
+        """``W`` (Σ out, Σ in) in grouped order, from the flat weights (differentiable)."""
+        rows = []
+        for j, out_size in enumerate(self.out_sizes):
+            row = []
+            for i, in_size in enumerate(self.in_sizes):
+                hit = [b for b in self.blocks if b[0] == i and b[1] == j]
+                if not hit:
+                    row.append(flat.new_zeros((out_size, in_size)))
+                    continue
+                _, _, off, (n, m, r) = hit[0]
+                theta = flat[off:off + n * m * r].view(n, m, r)
+                Q = getattr(self, f"Q{i}_{j}")
+                row.append(torch.einsum("abk,kst->asbt", theta, Q).reshape(out_size, in_size))
+            rows.append(torch.cat(row, dim=1))
+        return torch.cat(rows, dim=0)
+
+    def matrix(self, flat: torch.Tensor) -> torch.Tensor:
+        """``W`` (out, in) in the representations' coordinates."""
+        Wg = self.grouped_matrix(flat)
+        inv_in = torch.argsort(self.perm_in)
+        return Wg[self.inv_out][:, inv_in]
+
+
+def _check_input(x: Any, size: int, param: torch.Tensor, what: str) -> None:
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"input must be a torch tensor, got {type(x).__name__}")
+    if x.ndim == 0 or x.shape[-1] != size:
+        raise ValueError(f"input must have last axis {size} ({what}), got shape {tuple(x.shape)}")
+    if x.dtype != param.dtype:
+        raise TypeError(
+            f"input has dtype {x.dtype} but the layer's parameters are {param.dtype}: cast the input, or build the"
+            f" layer with dtype={x.dtype} (or call .to({x.dtype}))"
+        )
 
 
 class EquivariantLinear(nn.Module):
     r"""Equivariant affine map :math:`y = W x + b`, :math:`\rho_{out}(g) W = W \rho_{in}(g)`.
 
-    ``W = Σ_j θ_j W_j`` over an orthonormal basis of equivariant maps (buffer ``basis``,
-    shape ``(out·in, r)``), ``b = Σ_j β_j b_j`` over the invariant vectors of ``rep_out``
-    (buffer ``bias_basis``, ``(out, r_b)``). Inputs ``(..., in)`` → outputs ``(..., out)``.
+    Structured (:func:`~liekit.enforce.structured_basis`): with :math:`V_{in} = \bigoplus_i m_i\rho_i` and
+    :math:`V_{out} = \bigoplus_j n_j\sigma_j`, the block of ``W`` from copy ``b`` of :math:`\rho_i` to copy ``a`` of
+    :math:`\sigma_j` is :math:`\sum_k \theta^{ij}_{abk} Q^{ij}_k` over the orthonormal intertwiners
+    :math:`Q^{ij}` (non-persistent buffers, one per distinct pair of part types, from a cache keyed on the
+    representations' structure). ``b`` lies in the invariant vectors of ``rep_out``. Memory is the
+    parameters plus the intertwiners, independent of the size of the dense basis; the ``state_dict``
+    holds the parameters only. Inputs ``(..., in)`` → outputs ``(..., out)``.
 
-    Raises :class:`~liekit.enforce.EmptyEquivariantSpaceError` when there is no non-zero
-    equivariant map (the layer would ignore its input).
+    Like :class:`torch.nn.Linear`, the layer follows ``torch.get_default_dtype()`` unless ``dtype=`` is
+    given; bases are computed in float64 and cast. Raises
+    :class:`~liekit.enforce.EmptyEquivariantSpaceError` when there is no non-zero equivariant map.
     """
 
-    def __init__(self, rep_in: Rep, rep_out: Rep, bias: bool = True) -> None:
+    def __init__(self, rep_in: Rep, rep_out: Rep, bias: bool = True, *, dtype: torch.dtype | None = None,
+                 device: Any = None) -> None:
         super().__init__()
         self.rep_in, self.rep_out = _check_rep(rep_in, "rep_in"), _check_rep(rep_out, "rep_out")
         if not isinstance(bias, bool):
             raise TypeError(f"bias must be a bool, got {type(bias).__name__}")
-        Q = _basis_quiet(rep_in, rep_out)
-        if Q.shape[1] == 0:
+        factory = _factory(dtype, device)
+        structure = structured_basis(rep_in, rep_out)
+        if structure.dim == 0:
             raise EmptyEquivariantSpaceError(
                 f"no non-zero equivariant linear map {rep_in.name} -> {rep_out.name} of {rep_in.group.name}:"
                 " the layer would ignore its input"
             )
         self.in_features, self.out_features = rep_in.size, rep_out.size
-        self.register_buffer("basis", Q)
-        r = Q.shape[1]
-        # E‖W‖_F² = r σ² = out  ⇒ entries of W have variance ≈ 1/in
-        self.weight = nn.Parameter(torch.randn(r, dtype=Q.dtype) * math.sqrt(self.out_features / r))
+        self.map = _StructuredMap(structure, factory)
+        self.weight = nn.Parameter(torch.randn(self.map.numel, dtype=torch.float64).mul_(self.map.init_std())
+                                   .to(**factory))
+        self.bias_map: _StructuredMap | None = None
+        self.bias = None
         if bias:
-            Bb = _basis_quiet(trivial(rep_out.group), rep_out)
-            self.register_buffer("bias_basis", Bb)
-            self.bias = nn.Parameter(torch.zeros(Bb.shape[1], dtype=Q.dtype)) if Bb.shape[1] else None
-        else:
-            self.register_buffer("bias_basis", None)
-            self.bias = None
+            bias_structure = structured_basis(trivial(rep_out.group), rep_out)
+            if bias_structure.dim:
+                self.bias_map = _StructuredMap(bias_structure, factory)
+                self.bias = nn.Parameter(torch.zeros(self.bias_map.numel, **factory))
+
+    @property
+    def structure(self) -> StructuredBasis:
+        """The intertwiners and multiplicities the weights are coefficients on."""
+        return self.map.structure
 
     @property
     def matrix(self) -> torch.Tensor:
         """The current ``out × in`` weight matrix ``W``."""
-        return (self.basis @ self.weight).reshape(self.out_features, self.in_features)
+        return self.map.matrix(self.weight)
+
+    def bias_vector(self) -> torch.Tensor:
+        """The current bias ``b`` (zeros when there is none)."""
+        if self.bias is None or self.bias_map is None:
+            return self.weight.new_zeros(self.out_features)
+        return self.bias_map.grouped_matrix(self.bias)[self.bias_map.inv_out, 0]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.shape[-1] != self.in_features:
-            raise ValueError(f"input must have last axis {self.in_features} ({self.rep_in.name}), got {tuple(x.shape)}")
-        y = x @ self.matrix.T
+        _check_input(x, self.in_features, self.weight, self.rep_in.name)
+        y = x.index_select(-1, self.map.perm_in) @ self.map.grouped_matrix(self.weight).T
+        y = y.index_select(-1, self.map.inv_out)
         if self.bias is not None:
-            y = y + self.bias_basis @ self.bias
+            y = y + self.bias_vector()
         return y
 
     def extra_repr(self) -> str:
@@ -105,29 +209,33 @@ class EquivariantLinear(nn.Module):
 class EquivariantBilinear(nn.Module):
     r""":math:`y = B\,(x \otimes x)` with :math:`B` equivariant :math:`V \otimes V \to` ``rep_out``.
 
-    Empty bases are allowed here (the layer then returns zeros): it is an optional extra
-    term next to an :class:`EquivariantLinear`.
+    Structured on the parts of :math:`V \otimes V = \bigoplus_{a,b} \rho_a \otimes \rho_b`
+    (:func:`~liekit.enforce.structured.product_part_types`). Empty bases are allowed here (the layer then
+    returns zeros): it is an optional extra term next to an :class:`EquivariantLinear`.
     """
 
-    def __init__(self, rep_in: Rep, rep_out: Rep) -> None:
+    def __init__(self, rep_in: Rep, rep_out: Rep, *, dtype: torch.dtype | None = None, device: Any = None) -> None:
         super().__init__()
         self.rep_in, self.rep_out = _check_rep(rep_in, "rep_in"), _check_rep(rep_out, "rep_out")
-        Q = _basis_quiet(rep_in * rep_in, rep_out)
+        rep_in._check_same_group(rep_out)
+        factory = _factory(dtype, device)
+        structure = structured_basis(product_part_types(part_types(rep_in)), rep_out)
         self.in_features, self.out_features = rep_in.size, rep_out.size
-        self.register_buffer("basis", Q)
-        r = Q.shape[1]
-        scale = math.sqrt(self.out_features / max(r, 1)) / max(self.in_features, 1) ** 0.5
-        self.weight = nn.Parameter(torch.randn(r, dtype=Q.dtype) * scale)
+        self.map = _StructuredMap(structure, factory)
+        std = self.map.init_std() / max(self.in_features, 1) ** 0.5  # x⊗x has entries of size |x|²
+        self.weight = nn.Parameter(torch.randn(self.map.numel, dtype=torch.float64).mul_(std).to(**factory))
 
     @property
     def empty(self) -> bool:
-        return self.basis.shape[1] == 0
+        return self.map.numel == 0
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        _check_input(x, self.in_features, self.weight, self.rep_in.name)
         if self.empty:
             return x.new_zeros((*x.shape[:-1], self.out_features))
-        B = (self.basis @ self.weight).reshape(self.out_features, self.in_features, self.in_features)
-        return torch.einsum("oij,...i,...j->...o", B, x, x)
+        xx = (x[..., :, None] * x[..., None, :]).reshape(*x.shape[:-1], -1)
+        y = xx.index_select(-1, self.map.perm_in) @ self.map.grouped_matrix(self.weight).T
+        return y.index_select(-1, self.map.inv_out)
 
 
 def _is_trivial_part(rep: Rep) -> bool:
@@ -138,26 +246,27 @@ def _is_trivial_part(rep: Rep) -> bool:
     return bool((rep.algebra() == 0).all()) and bool((rep.discrete() == 1).all())
 
 
+def _acts_by(rep: Rep, entries_ok: Any) -> bool:
+    """Whether every part type of ``rep`` has a zero algebra and discrete generators with one allowed non-zero
+    entry per row and column (checked type by type: a direct sum acts by such matrices iff its parts do)."""
+    for part in part_types(rep).reps:
+        if part.group.dim and bool(part.algebra().any()):
+            return False
+        D = part.discrete()
+        if D.numel() and not (bool(entries_ok(D).all()) and bool(((D != 0).sum(1) == 1).all())
+                              and bool(((D != 0).sum(2) == 1).all())):
+            return False
+    return True
+
+
 def is_permutation_rep(rep: Rep) -> bool:
     """Whether the group acts by permutation matrices only (no Lie algebra): pointwise maps commute."""
-    if rep.group.dim and not bool((rep.algebra() == 0).all()):
-        return False
-    D = rep.discrete()
-    if D.numel() == 0:
-        return True
-    ok = ((D == 0) | (D == 1)).all() and (D.sum(1) == 1).all() and (D.sum(2) == 1).all()
-    return bool(ok)
+    return _acts_by(rep, lambda D: (D == 0) | (D == 1))
 
 
 def is_signed_permutation_rep(rep: Rep) -> bool:
     """Whether the group acts by signed permutation matrices (sign flips): odd pointwise maps commute."""
-    if rep.group.dim and not bool((rep.algebra() == 0).all()):
-        return False
-    D = rep.discrete()
-    if D.numel() == 0:
-        return True
-    ok = ((D == 0) | (D.abs() == 1)).all() and ((D != 0).sum(1) == 1).all() and ((D != 0).sum(2) == 1).all()
-    return bool(ok)
+    return _acts_by(rep, lambda D: (D == 0) | (D.abs() == 1))
 
 
 class PointwiseNonlinearity(nn.Module):
@@ -211,8 +320,8 @@ class GatedNonlinearity(nn.Module):
             else:
                 gate_index[a:b] = g
                 g += 1
-        self.register_buffer("gate_index", gate_index)
-        self.register_buffer("scalar_mask", scalar)
+        self.register_buffer("gate_index", gate_index, persistent=False)  # derived from rep: not state
+        self.register_buffer("scalar_mask", scalar, persistent=False)
 
     @property
     def gated_rep(self) -> Rep:
@@ -233,9 +342,10 @@ class GatedNonlinearity(nn.Module):
 class NormNonlinearity(nn.Module):
     r""":math:`v_i \mapsto v_i\,\sigma(|v_i| + c_i)` per part: needs orthogonal representations (compact groups)."""
 
-    def __init__(self, rep: Rep) -> None:
+    def __init__(self, rep: Rep, *, dtype: torch.dtype | None = None, device: Any = None) -> None:
         super().__init__()
         self.rep = _check_rep(rep, "rep")
+        factory = _factory(dtype, device)
         A, D = rep.algebra(), rep.discrete()
         eye = torch.eye(rep.size, dtype=A.dtype, device=A.device)
         if not (torch.allclose(A, -A.transpose(1, 2), atol=1e-10)
@@ -247,7 +357,7 @@ class NormNonlinearity(nn.Module):
         for p in _parts(rep):
             self.slices.append((off, off + p.size))
             off += p.size
-        self.shift = nn.Parameter(torch.zeros(len(self.slices), dtype=A.dtype))
+        self.shift = nn.Parameter(torch.zeros(len(self.slices), **factory))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         outs = []
@@ -258,7 +368,7 @@ class NormNonlinearity(nn.Module):
 
 
 class _Block(nn.Module):
-    def __init__(self, rep_in: Rep, hidden: Rep, nonlinearity: str, bilinear: bool) -> None:
+    def __init__(self, rep_in: Rep, hidden: Rep, nonlinearity: str, bilinear: bool, factory: dict[str, Any]) -> None:
         super().__init__()
         if nonlinearity == "auto":
             if is_permutation_rep(hidden) or is_signed_permutation_rep(hidden):
@@ -269,7 +379,7 @@ class _Block(nn.Module):
             self.act: nn.Module = GatedNonlinearity(hidden)
             target = self.act.gated_rep
         elif nonlinearity == "norm":
-            self.act = NormNonlinearity(hidden)
+            self.act = NormNonlinearity(hidden, **factory)
             target = hidden
         elif nonlinearity == "pointwise":
             self.act = PointwiseNonlinearity(hidden)
@@ -277,8 +387,8 @@ class _Block(nn.Module):
         else:
             raise ValueError(f"nonlinearity must be 'auto', 'gated', 'norm' or 'pointwise', got {nonlinearity!r}")
         self.kind = nonlinearity
-        self.linear = EquivariantLinear(rep_in, target)
-        self.bilinear = EquivariantBilinear(rep_in, target) if bilinear else None
+        self.linear = EquivariantLinear(rep_in, target, **factory)
+        self.bilinear = EquivariantBilinear(rep_in, target, **factory) if bilinear else None
         if self.bilinear is not None and self.bilinear.empty:
             self.bilinear = None
 
@@ -316,11 +426,15 @@ class EquivariantMLP(nn.Module):
     bilinear : bool
         Add the bilinear term to the first block (needed to reach invariants of degree 2
         such as :math:`|x|^2` from a vector input).
+    dtype, device :
+        Of the parameters and buffers, as for :class:`torch.nn.Linear` (default: ``torch.get_default_dtype()``).
     """
 
     def __init__(self, rep_in: Rep, rep_out: Rep, hidden: Rep | int, depth: int = 2, *,
-                 nonlinearity: str = "auto", bilinear: bool = True) -> None:
+                 nonlinearity: str = "auto", bilinear: bool = True, dtype: torch.dtype | None = None,
+                 device: Any = None) -> None:
         super().__init__()
+        factory = _factory(dtype, device)
         _check_rep(rep_in, "rep_in")
         _check_rep(rep_out, "rep_out")
         if isinstance(hidden, int) and not isinstance(hidden, bool):
@@ -331,10 +445,10 @@ class EquivariantMLP(nn.Module):
         depth = check_positive_int(depth, "depth")
         blocks, prev = [], rep_in
         for i in range(depth):
-            blocks.append(_Block(prev, hidden, nonlinearity, bilinear and i == 0))
+            blocks.append(_Block(prev, hidden, nonlinearity, bilinear and i == 0, factory))
             prev = hidden
         self.blocks = nn.ModuleList(blocks)
-        self.readout = EquivariantLinear(prev, rep_out)
+        self.readout = EquivariantLinear(prev, rep_out, **factory)
         self.rep_in, self.rep_out, self.hidden = rep_in, rep_out, hidden
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -30,9 +30,9 @@ from typing import Any
 
 import torch
 
-from .._validation import check_nonnegative, check_positive_int
+from .._validation import check_positive_int
 from ..lie import Action, algebra_gram
-from ..linalg import GramAccumulator, Nullspace
+from ..linalg import DEFAULT_RTOL, GramAccumulator, Nullspace, check_rtol
 from .candidates import Candidate
 from .data_dependent import DataDependent
 from .loss import ParameterLoss, loss_gradients
@@ -113,7 +113,7 @@ def find_symmetries(
     scale: float = 1.0,
     method: str = "auto",
     batch_size: int = 256,
-    rtol: float = 1e-8,
+    rtol: float | str = DEFAULT_RTOL,
     warn_gap: float | None = 10.0,
     device: Any = None,
 ) -> ParameterSymmetries:
@@ -133,7 +133,9 @@ def find_symmetries(
         ``jvp``: the core forward-mode Lie derivative (``algebra_gram``); ``vjp``: gradients
         contracted with the structured fields; ``auto``: ``jvp`` when ``q ≤ 64``.
     rtol, warn_gap
-        Rank decision (see :func:`liekit.linalg.nullspace_from_gram`).
+        The rank rule (:mod:`liekit.linalg.rank`): ``rtol`` relative to the larger of σ₁ and
+        :math:`\sqrt{\sum_{n,k} |\nabla L_k|^2 s_n^2}` (a bound of σ₁, the reference when every
+        candidate is a symmetry), or ``"auto"``.
     device : optional
         Where random samples are drawn (given samples stay where they are).
 
@@ -152,7 +154,7 @@ def find_symmetries(
     if method not in ("auto", "jvp", "vjp"):
         raise ValueError(f"method must be 'auto', 'jvp' or 'vjp', got {method!r}")
     batch_size = check_positive_int(batch_size, "batch_size")
-    rtol = check_nonnegative(rtol, "rtol")
+    rtol = check_rtol(rtol)
     q = candidate.size
     if theta is None and x is None:
         n = n_samples if n_samples is not None else max(64, math.ceil(2 * q / loss.out_dim) + 32)
@@ -179,7 +181,7 @@ def find_symmetries(
     if method == "jvp":
         acc = algebra_gram(loss.as_model(), candidate_action(loss, candidate), torch.cat([th, xx], 1),
                            batch_size=batch_size)
-    ns = acc.nullspace(rtol=rtol, atol=rtol * math.sqrt(scale2), warn_gap=warn_gap)
+    ns = acc.nullspace(rtol=rtol, scale=math.sqrt(scale2), warn_gap=warn_gap)  # scale: the reference σ₁
     return ParameterSymmetries(loss, candidate, ns, th.shape[0], method, time.perf_counter() - t0)
 
 

@@ -188,18 +188,18 @@ class LieDerivativeOperator:
     def symmetry(self, theta: Any, *, rtol: float = 1e-6, atol: float | None = None) -> Nullspace:
         r"""Nullspace over ξ of :math:`M(\theta)`: the subalgebra the model ``θ`` keeps.
 
-        A direction is kept when its singular value is ≤ ``max(rtol·σ₁, atol)``; ``atol``
-        defaults to ``rtol·‖K‖·‖θ‖`` (an upper bound of σ₁ for any model of this norm), so
-        that a model with *no* symmetry breaking is recognised as such.
+        The rank rule of :mod:`liekit.linalg.rank`: a direction is kept when its singular value
+        is ≤ ``max(rtol·s_ref, atol)`` with the reference ``s_ref = max(σ₁, ‖K‖·‖θ‖)`` (an upper
+        bound of σ₁ for any model of this norm), so that a model with *no* symmetry breaking is
+        recognised as such. ``atol`` defaults to 0.
         """
         M = self(theta).detach()
-        if atol is None:
-            atol = rtol * self.norm * float(self._theta(theta).norm())
         if M.shape[1] == 0:
             raise ValueError("the candidate algebra is zero-dimensional")
         if M.shape[0] == 0:
             M = M.new_zeros((1, M.shape[1]))
-        return nullspace(M, rtol=rtol, atol=atol, warn_gap=None)
+        scale = self.norm * float(self._theta(theta).norm())
+        return nullspace(M, rtol=rtol, atol=0.0 if atol is None else atol, scale=scale, warn_gap=None)
 
     def __repr__(self) -> str:
         return f"LieDerivativeOperator(rows={self.n_rows}, generators={self.n_generators}, params={self.n_parameters})"

@@ -27,8 +27,8 @@ from typing import Any
 import torch
 
 from ..groups import Group
-from ..lie import LinearAction, as_action, lie_derivative
-from ..reps import Rep
+from ..lie import LinearAction, as_action, lie_derivative, sylvester_residual
+from ..reps import Rep, trivial
 
 __all__ = ["nuclear_norm_penalty", "layerwise_nuclear_norm_penalty", "lie_derivative_matrix"]
 
@@ -114,12 +114,11 @@ def layerwise_nuclear_norm_penalty(model: Any, reps: Sequence[Rep], *, include_b
                 f"layer {i} maps R^{W.shape[1]} -> R^{W.shape[0]} but reps[{i}], reps[{i + 1}] have sizes"
                 f" {reps[i].size}, {reps[i + 1].size}"
             )
-        A_in = reps[i].algebra().to(dtype=W.dtype, device=W.device)
-        A_out = reps[i + 1].algebra().to(dtype=W.dtype, device=W.device)
-        LW = torch.einsum("dij,jk->dik", A_out, W) - torch.einsum("ij,djk->dik", W, A_in)  # (d, out, in)
+        LW = sylvester_residual(reps[i], reps[i + 1], W, discrete=False)  # (d, out, in): dρ_out W − W dρ_in
         cols = [LW.reshape(LW.shape[0], -1)]
-        if include_bias and layer.bias is not None:
-            cols.append(torch.einsum("dij,j->di", A_out, layer.bias))
+        if include_bias and layer.bias is not None:  # the bias is a map from the trivial representation
+            Lb = sylvester_residual(trivial(reps[i].group), reps[i + 1], layer.bias[:, None], discrete=False)
+            cols.append(Lb.reshape(Lb.shape[0], -1))
         M = torch.cat(cols, dim=1).T  # (rows, d)
         term = torch.linalg.svdvals(M).sum() if M.numel() else W.new_zeros(())
         total = term if total is None else total + term

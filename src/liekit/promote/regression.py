@@ -25,7 +25,7 @@ from .._validation import as_tensor, check_nonnegative, check_positive_int
 from ..lie import PolynomialBasis, as_action, evaluate_model
 from ..linalg import Nullspace, nullspace
 from .operator import LieDerivativeOperator
-from .solvers import SolverResult, interpolate_admm, interpolate_cvxpy, objective, solve_admm, solve_cvxpy
+from .solvers import SolverResult, interpolate_admm, interpolate_cvxpy, objective, psd_range, solve_admm, solve_cvxpy
 
 __all__ = ["SymmetryPromotingRegressor", "check_linear_basis", "design_tensor", "normal_equations"]
 
@@ -233,10 +233,8 @@ class SymmetryPromotingRegressor(RegressorMixin, BaseEstimator):
     def _solve(self, op: LieDerivativeOperator, H: torch.Tensor, g: torch.Tensor, c: float) -> SolverResult:
         alpha = float(self.alpha)
         if self.interpolate:
-            w, V = torch.linalg.eigh(0.5 * (H + H.T))
-            keep = w > max(float(w.max()), 0.0) * 1e-12
-            Vp = V[:, keep]
-            rhs = (Vp.T @ g) / w[keep]
+            w, Vp = psd_range(H, 1e-6)  # the data's range: σ = √λ above 1e-6 σ₁
+            rhs = (Vp.T @ g) / w
             if self.solver in ("cvxpy", "cvxpy-scs"):
                 ref = "CLARABEL" if self.solver == "cvxpy" else "SCS"
                 res = interpolate_cvxpy(op, Vp.T.contiguous(), rhs, solver=ref)

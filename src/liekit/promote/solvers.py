@@ -25,6 +25,7 @@ Two routes:
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 import warnings
@@ -33,6 +34,8 @@ from typing import Any
 
 import torch
 
+from .._threads import single_threaded
+from ..linalg import decide_rank, gram_floor
 from .operator import LieDerivativeOperator
 
 __all__ = [
@@ -61,16 +64,14 @@ class _few_threads:
     """
 
     def __init__(self, tensor: torch.Tensor, size: int) -> None:
-        self.active = tensor.device.type == "cpu" and size < 10**7
+        active = tensor.device.type == "cpu" and size < 10**7
+        self.context = single_threaded() if active else contextlib.nullcontext()
 
     def __enter__(self) -> None:
-        if self.active:
-            self.saved = torch.get_num_threads()
-            torch.set_num_threads(1)
+        self.context.__enter__()
 
     def __exit__(self, *exc: Any) -> None:
-        if self.active:
-            torch.set_num_threads(self.saved)
+        self.context.__exit__(*exc)
 
 
 def svt(X: torch.Tensor, tau: float) -> torch.Tensor:
@@ -177,11 +178,24 @@ def _solve_admm(
     return SolverResult(theta, obj, it, time.perf_counter() - t0, "admm", converged, {"rho": rho, "Z": Z})
 
 
+def psd_range(H: torch.Tensor, rtol: float, *, floor: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+    r"""Eigenpairs ``(w (k,), V (p, k))`` of the symmetric PSD ``H`` (``p × p``) outside its numerical nullspace.
+
+    :math:`H = S^TS` is a Gram matrix with singular values :math:`\sqrt{\lambda_i}`: the rank
+    rule of :mod:`liekit.linalg.rank` (``rtol`` on :math:`\sqrt\lambda`, so eigenvalues
+    :math:`\le \text{rtol}^2\lambda_{max}` are dropped; with the Gram floor unless ``floor=False``).
+    """
+    w, V = torch.linalg.eigh(0.5 * (H + H.T))  # ascending
+    sv = w.clamp_min(0).sqrt().flip(0)
+    d = decide_rank(sv, rtol=rtol, floor=gram_floor(H.shape[0], H.dtype) if floor else 0.0, warn_gap=None)
+    k = d.rank
+    return w[w.shape[0] - k:], V[:, V.shape[1] - k:]
+
+
 def _factor_sqrt(H: torch.Tensor) -> torch.Tensor:
-    """``S`` with ``SᵀS = H`` (H symmetric PSD), from an eigendecomposition."""
-    w, V = torch.linalg.eigh(0.5 * (H + H.T))
-    keep = w > w.max().clamp_min(0) * 1e-15
-    return (V[:, keep] * w[keep].sqrt()).T
+    """``S`` with ``SᵀS = H`` (H symmetric PSD), from an eigendecomposition (drops σ ≤ 10^-7.5 σ₁ only)."""
+    w, V = psd_range(H, 10 ** -7.5, floor=False)
+    return (V * w.sqrt()).T
 
 
 def solve_cvxpy(

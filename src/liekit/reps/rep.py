@@ -16,6 +16,14 @@ Tensor products are never materialised as Kronecker products by the matrix-free 
 ``apply_algebra`` / ``apply_discrete`` / ``apply_element``: a vector of
 :math:`V_1 \otimes \cdots \otimes V_k` is reshaped to ``(s_1, …, s_k)`` and each factor
 acts on its own axis, costing :math:`O(d\, s \sum_j s_j)` instead of :math:`O(d\, s^2)`.
+
+Representations are immutable values, like groups: a :class:`MatrixRep` copies its matrices;
+two representations are equal when they have the same structure — the same class, the same
+group and identical matrices for leaves (:class:`MatrixRep` and its subclasses), and
+recursively equal parts for :class:`SumRep`, :class:`TensorRep`, :class:`DualRep` (names never
+matter); the hash is a stable digest of that structure, computed once, so ``hash(rep)`` and
+``rep == rep2`` can key a cache. Every representation of the library pickles and deep-copies
+(a user ``MatrixRep`` does too unless its ``element`` callable cannot be pickled).
 """
 
 from __future__ import annotations
@@ -25,11 +33,12 @@ from typing import Any
 
 import torch
 
-from .._validation import as_tensor
+from .._validation import DEFAULT_DTYPE, as_tensor
 from ..groups import Group
+from ..groups._value import check_unchanged, combine_digests, digest_to_hash, tensor_digest, tensor_versions
+from ._check import check_homomorphism
 
-__all__ = ["Rep", "MatrixRep", "TrivialRep", "StandardRep", "DualRep", "SumRep", "TensorRep",
-           "trivial", "standard", "V", "linear_part", "DENSE_LIMIT"]
+__all__ = ["Rep", "MatrixRep", "TrivialRep", "DualRep", "SumRep", "TensorRep", "DENSE_LIMIT"]
 
 #: Largest representation size for which dense ``algebra()`` / ``rep(g)`` are formed.
 DENSE_LIMIT = 8192
@@ -48,10 +57,73 @@ def _as_columns(v: torch.Tensor, size: int, name: str = "v") -> tuple[torch.Tens
     return v, squeeze
 
 
+#: Attributes that define a representation's value: set once in ``__init__``, never reassigned.
+_FROZEN = frozenset({"group", "parts", "factors", "rep", "_alg", "_disc", "_elem", "_name", "_offsets", "_shape",
+                     "elements", "power", "m"})
+
+
 class Rep:
-    """Base class: a representation of ``group`` on :math:`R^{size}`."""
+    """Base class: a representation of ``group`` on :math:`R^{size}`.
+
+    Subclasses define their value by ``_equal`` (called only for two objects of the same class)
+    and ``_compute_digest``; the base class falls back to identity.
+    """
 
     group: Group
+
+    # -- value semantics -----------------------------------------------------------------
+    def __setattr__(self, key: str, value: Any) -> None:
+        if key in _FROZEN and key in self.__dict__:
+            raise AttributeError(f"{type(self).__name__} is immutable: cannot reassign {key!r}")
+        object.__setattr__(self, key, value)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._refresh_versions()
+
+    def _refresh_versions(self) -> None:
+        """After unpickling / deep-copying: the tensors are new, so are their version counters."""
+
+    def _check_unchanged(self) -> None:
+        """Raise ``RuntimeError`` if a matrix of this representation was modified in place."""
+        self.group._check_unchanged()
+
+    def _equal(self, other: Rep) -> bool:
+        return self is other
+
+    def _compute_digest(self) -> bytes:
+        return tensor_digest((), "Rep-identity", type(self).__qualname__, id(self))
+
+    def _value_digest(self) -> bytes:
+        self._check_unchanged()
+        digest = self.__dict__.get("_digest")
+        if digest is None:
+            digest = self._compute_digest()
+            object.__setattr__(self, "_digest", digest)
+        return digest
+
+    @property
+    def fingerprint(self) -> str:
+        """Hex BLAKE2b digest of the representation's structure and matrices (stable across runs)."""
+        return self._value_digest().hex()
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Rep):
+            return NotImplemented
+        if self is other:
+            self._check_unchanged()
+            return True
+        if type(self) is not type(other):
+            return False
+        self._check_unchanged()
+        other._check_unchanged()
+        d1, d2 = self.__dict__.get("_digest"), other.__dict__.get("_digest")
+        if d1 is not None and d2 is not None and d1 != d2:
+            return False
+        return self._equal(other)
+
+    def __hash__(self) -> int:
+        return digest_to_hash(self._value_digest())
 
     # -- to be provided by subclasses ---------------------------------------------------
     @property
@@ -202,7 +274,25 @@ class Rep:
 
 
 class MatrixRep(Rep):
-    """A representation given by dense matrices (user reps, the standard one, …)."""
+    r"""A representation given by dense matrices (user reps, the standard one, …).
+
+    Parameters
+    ----------
+    group : Group
+    algebra : array-like, shape (d, s, s)
+        :math:`d\rho(\xi_i)` for each algebra basis element of ``group``. Copied.
+    discrete : array-like, shape (r, s, s), optional
+        :math:`\rho(g_j)` for each discrete generator (required when ``r > 0``). Copied.
+    element : callable, optional
+        ``g (B, n, n) -> rho(g) (B, s, s)``, for ``rep(g)``; a module-level function or a
+        picklable object if the representation is to be pickled.
+    name : str
+    check : bool
+        Verify that the matrices define a representation of ``group`` (:meth:`check`); the
+        library's representations, right by construction, skip it.
+    rtol : float
+        Relative tolerance of the check.
+    """
 
     def __init__(
         self,
@@ -211,10 +301,12 @@ class MatrixRep(Rep):
         discrete: Any = None,
         element: Callable[[torch.Tensor], torch.Tensor] | None = None,
         name: str = "rho",
+        *,
+        check: bool = True,
+        rtol: float = 1e-9,
     ) -> None:
         if not isinstance(group, Group):
             raise TypeError(f"group must be a Group, got {type(group).__name__}")
-        self.group = group
         alg = as_tensor(algebra, "algebra", ndim=3, device=group.device)
         if alg.shape[0] != group.dim:
             raise ValueError(
@@ -233,7 +325,50 @@ class MatrixRep(Rep):
                 raise ValueError(
                     f"discrete must have shape ({group.num_discrete}, {s}, {s}), got {tuple(disc.shape)}"
                 )
+        if element is not None and not callable(element):
+            raise TypeError(f"element must be callable (g -> rho(g)) or None, got {type(element).__name__}")
+        self._set_matrices(group, alg.detach().clone(), disc.detach().clone(), name, element)
+        if check:
+            self.check(rtol=rtol)
+
+    def _set_matrices(self, group: Group, alg: torch.Tensor, disc: torch.Tensor, name: str,
+                      element: Callable[[torch.Tensor], torch.Tensor] | None = None) -> None:
+        """Set the defining fields once (subclasses with known-correct matrices call this directly)."""
+        self.group = group
         self._alg, self._disc, self._elem, self._name = alg, disc, element, name
+        self._versions = tensor_versions((alg, disc))
+
+    def _refresh_versions(self) -> None:
+        object.__setattr__(self, "_versions", tensor_versions((self._alg, self._disc)))
+
+    def _check_unchanged(self) -> None:
+        self.group._check_unchanged()
+        check_unchanged(self, (self._alg, self._disc), self._versions)
+
+    def _equal(self, other: Rep) -> bool:
+        assert isinstance(other, MatrixRep)
+        return (
+            self._alg.shape == other._alg.shape
+            and self._alg.dtype == other._alg.dtype
+            and self.group == other.group
+            and bool(torch.equal(self._alg, other._alg))
+            and bool(torch.equal(self._disc, other._disc))
+        )
+
+    def _compute_digest(self) -> bytes:
+        cls = type(self)
+        own = tensor_digest((self._alg, self._disc), cls.__module__, cls.__qualname__, str(self._alg.dtype))
+        return combine_digests("MatrixRep", [self.group._value_digest(), own])
+
+    # -- validation -------------------------------------------------------------------------
+    def check(self, rtol: float = 1e-9) -> None:
+        r"""Raise ``ValueError`` (naming the failing pair) unless the matrices define a representation.
+
+        Invertible :math:`\rho(g_j)`; :math:`[d\rho(\xi_i), d\rho(\xi_j)] = \sum_k c_{ij}^k\, d\rho(\xi_k)`;
+        :math:`\rho(g_j)\, d\rho(\xi_i)\, \rho(g_j)^{-1} = d\rho(g_j \xi_i g_j^{-1})` — see
+        :func:`liekit.reps._check.check_homomorphism` for the tolerances and the cost.
+        """
+        check_homomorphism(self.group, self._alg, self._disc, rtol)
 
     @property
     def size(self) -> int:
@@ -261,34 +396,37 @@ class MatrixRep(Rep):
         return self._elem(g)
 
 
-class StandardRep(MatrixRep):
-    """The defining representation: :math:`\\rho(g) = g`, :math:`d\\rho(\\xi) = \\xi`."""
-
-    def __init__(self, group: Group) -> None:
-        super().__init__(group, group.algebra, group.discrete, element=lambda g: g, name="V")
-
-
 class TrivialRep(MatrixRep):
     """The one-dimensional trivial representation (scalars)."""
 
     def __init__(self, group: Group) -> None:
         if not isinstance(group, Group):
             raise TypeError(f"group must be a Group, got {type(group).__name__}")
-        dt, dev = group.algebra.dtype, group.device
-        super().__init__(
-            group,
-            torch.zeros(group.dim, 1, 1, dtype=dt, device=dev),
-            torch.ones(group.num_discrete, 1, 1, dtype=dt, device=dev),
-            element=lambda g: torch.ones(g.shape[0], 1, 1, dtype=g.dtype, device=g.device),
-            name="Scalar",
-        )
+        dt, dev = DEFAULT_DTYPE, group.device
+        self._set_matrices(group, torch.zeros(group.dim, 1, 1, dtype=dt, device=dev),
+                           torch.ones(group.num_discrete, 1, 1, dtype=dt, device=dev), "Scalar")
+
+    def _element(self, g: torch.Tensor) -> torch.Tensor:
+        return torch.ones(g.shape[0], 1, 1, dtype=g.dtype, device=g.device)
 
 
 class DualRep(Rep):
     r"""The dual (contragredient) :math:`\rho^*(g) = \rho(g)^{-T}`, :math:`d\rho^* = -d\rho^T`."""
 
     def __init__(self, rep: Rep) -> None:
+        if not isinstance(rep, Rep):
+            raise TypeError(f"rep must be a Rep, got {type(rep).__name__}")
         self.rep, self.group = rep, rep.group
+
+    def _check_unchanged(self) -> None:
+        self.rep._check_unchanged()
+
+    def _equal(self, other: Rep) -> bool:
+        assert isinstance(other, DualRep)
+        return self.rep == other.rep
+
+    def _compute_digest(self) -> bytes:
+        return combine_digests("DualRep", [self.rep._value_digest()])
 
     @property
     def size(self) -> int:
@@ -324,11 +462,26 @@ class SumRep(Rep):
     def __init__(self, reps: Sequence[Rep]) -> None:
         parts: list[Rep] = []
         for r in reps:
+            if not isinstance(r, Rep):
+                raise TypeError(f"reps must hold Rep objects, got {type(r).__name__}")
             parts.extend(r.parts if isinstance(r, SumRep) else [r])
-        self.parts, self.group = parts, parts[0].group
-        self._offsets = [0]
+        if not parts:
+            raise ValueError("a direct sum needs at least one representation")
+        offsets = [0]
         for r in parts:
-            self._offsets.append(self._offsets[-1] + r.size)
+            offsets.append(offsets[-1] + r.size)
+        self.parts, self.group, self._offsets = tuple(parts), parts[0].group, tuple(offsets)
+
+    def _check_unchanged(self) -> None:
+        for r in self.parts:
+            r._check_unchanged()
+
+    def _equal(self, other: Rep) -> bool:
+        assert isinstance(other, SumRep)
+        return len(self.parts) == len(other.parts) and all(a == b for a, b in zip(self.parts, other.parts))
+
+    def _compute_digest(self) -> bytes:
+        return combine_digests("SumRep", [r._value_digest() for r in self.parts])
 
     @property
     def size(self) -> int:
@@ -365,9 +518,24 @@ class TensorRep(Rep):
     def __init__(self, reps: Sequence[Rep]) -> None:
         factors: list[Rep] = []
         for r in reps:
+            if not isinstance(r, Rep):
+                raise TypeError(f"reps must hold Rep objects, got {type(r).__name__}")
             factors.extend(r.factors if isinstance(r, TensorRep) else [r])
-        self.factors, self.group = factors, factors[0].group
-        self._shape = [r.size for r in factors]
+        if not factors:
+            raise ValueError("a tensor product needs at least one representation")
+        self.factors, self.group = tuple(factors), factors[0].group
+        self._shape = tuple(r.size for r in factors)
+
+    def _check_unchanged(self) -> None:
+        for r in self.factors:
+            r._check_unchanged()
+
+    def _equal(self, other: Rep) -> bool:
+        assert isinstance(other, TensorRep)
+        return len(self.factors) == len(other.factors) and all(a == b for a, b in zip(self.factors, other.factors))
+
+    def _compute_digest(self) -> bytes:
+        return combine_digests("TensorRep", [r._value_digest() for r in self.factors])
 
     @property
     def size(self) -> int:
@@ -424,38 +592,3 @@ class TensorRep(Rep):
     def _element(self, g: torch.Tensor) -> torch.Tensor:
         eye = torch.eye(self.size, dtype=g.dtype, device=g.device)
         return self._apply_element(g, eye)
-
-
-def trivial(group: Group) -> Rep:
-    """The trivial (scalar) representation of ``group``."""
-    return TrivialRep(group)
-
-
-def standard(group: Group) -> Rep:
-    """The defining representation of ``group`` (alias :func:`V`)."""
-    if not isinstance(group, Group):
-        raise TypeError(f"group must be a Group, got {type(group).__name__}")
-    return StandardRep(group)
-
-
-V = standard
-
-
-def linear_part(group: Group) -> Rep:
-    """For an affine group in homogeneous coordinates, the action of its linear part on R^n.
-
-    ``ξ = [[A, b], [0, 0]] ↦ A`` — the representation by which vectors (velocities,
-    gradients) transform under SE(n) / E(n); translations act trivially.
-    """
-    if not isinstance(group, Group):
-        raise TypeError(f"group must be a Group, got {type(group).__name__}")
-    if not group.affine:
-        raise ValueError(f"linear_part needs an affine group, {group.name} is linear: use standard()")
-    n = group.n - 1
-    return MatrixRep(
-        group,
-        group.algebra[:, :n, :n],
-        group.discrete[:, :n, :n],
-        element=lambda g: g[:, :n, :n],
-        name="Vlin",
-    )
