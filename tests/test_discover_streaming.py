@@ -1,5 +1,7 @@
 """liekit.discover on streamed data (memory maps, iterators, DataLoaders, Dask) and the CLI."""
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -89,3 +91,70 @@ def test_cli_discover_npy_and_csv(cloud, tmp_path, capsys):
     assert main([str(csv), "--candidate", "exec('1')"]) == 2
     assert "unknown group" in capsys.readouterr().err
     assert main([str(tmp_path / "missing.npy")]) == 2
+
+
+def test_dask_unknown_chunks_and_nan_rows_anywhere(cloud):
+    """A boolean filter leaves row chunk sizes unknown; NaN rows at the start, in the middle and at the end of
+    chunks are dropped with nan_policy='omit', and one warning gives the true count."""
+    da = pytest.importorskip("dask.array")
+    import dask
+
+    X, _ = cloud
+    X = X[:6000].copy()
+    nan_rows = [0, 1, 2, 3, 4, 999, 1000, 2500, 5999]
+    X[nan_rows] = np.nan
+    dX = da.from_array(X, chunks=(1000, 3))
+    keep = da.from_array(np.arange(6000) % 7 != 3, chunks=1000)
+    dF = dX[keep]  # unknown chunk sizes
+    assert np.isnan(dF.chunks[0][0])
+    expected_dropped = sum(1 for i in nan_rows if i % 7 != 3)
+    with dask.config.set(scheduler="threads"), warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        res = symmetries_of_point_cloud(dF, lk.GL(3), nan_policy="omit")
+        fres = symmetries_of_function(lambda z: (z * z).sum(1), lk.GL(3), dF, nan_policy="omit")
+    dropped = [str(w.message) for w in seen if "dropped" in str(w.message)]
+    assert dropped == [f"dropped {expected_dropped} row(s) of X holding NaN or inf",
+                       f"dropped {expected_dropped} row(s) of samples holding NaN or inf"], dropped
+    n = int((np.arange(6000) % 7 != 3).sum()) - expected_dropped
+    assert res.dim == 3 and res.samples == n and res.angle_to(lk.SO(3)) <= 1e-8
+    assert fres.dim == 3 and fres.samples == n
+    ref = symmetries_of_point_cloud(X[(np.arange(6000) % 7 != 3) & np.isfinite(X).all(1)], lk.GL(3))
+    assert torch.allclose(res.singular_values, ref.singular_values, rtol=1e-8, atol=1e-7)  # Gram round-off floor
+
+
+def test_dask_column_chunks_and_all_nan_first_block(cloud):
+    da = pytest.importorskip("dask.array")
+    import dask
+
+    X, _ = cloud
+    X = X[:3000].copy()
+    X[:1000] = np.nan  # the whole first block
+    with dask.config.set(scheduler="synchronous"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = symmetries_of_function(lambda z: (z * z).sum(1), lk.GL(3), da.from_array(X, chunks=(1000, 2)),
+                                     nan_policy="omit")
+    assert res.dim == 3 and res.samples == 2000
+
+
+def test_dask_distributed_local_cluster_with_worker_processes(cloud):
+    """The streamed reduction on a real dask.distributed LocalCluster (2 worker processes)."""
+    da = pytest.importorskip("dask.array")
+    distributed = pytest.importorskip("distributed")
+    X, _ = cloud
+    try:
+        cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                                           worker_dashboard_address=None, silence_logs=50)
+    except Exception as exc:  # sandboxes without sockets / process spawning
+        pytest.skip(f"dask.distributed cannot start a LocalCluster here: {exc}")
+    with cluster, distributed.Client(cluster) as client:
+        assert len(client.scheduler_info()["workers"]) == 2
+        bad = X[:8000].copy()
+        bad[[0, 4000, 7999]] = np.nan
+        dX = da.from_array(bad, chunks=(2000, 3))
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            res = symmetries_of_point_cloud(dX, lk.GL(3), nan_policy="omit")
+            fres = symmetries_of_function(lambda z: (z * z).sum(1), lk.GL(3), dX, nan_policy="omit")
+        assert res.dim == 3 and res.samples == 7997 and res.angle_to(lk.SO(3)) <= 1e-8
+        assert fres.dim == 3 and fres.samples == 7997
+        assert sum("dropped 3 row(s)" in str(w.message) for w in seen) == 2

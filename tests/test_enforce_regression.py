@@ -70,7 +70,7 @@ def test_sklearn_api_and_bad_input():
     assert clone(model).get_params()["alpha"] == 0.1
     with pytest.raises(ValueError, match="X"):
         model.fit(np.zeros((5, 4)), np.zeros(5))
-    with pytest.raises(ValueError, match="y"):
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):  # scikit-learn's validate_data
         model.fit(np.zeros((5, 3)), np.zeros(4))
     with pytest.raises(ValueError, match="alpha"):
         EquivariantPolynomialRegressor(grp, alpha=-1.0).fit(np.zeros((5, 3)), np.zeros(5))
@@ -84,3 +84,18 @@ def test_sklearn_api_and_bad_input():
 
     with pytest.raises(NotFittedError):
         EquivariantPolynomialRegressor(grp).predict(np.zeros((2, 3)))
+
+
+@pytest.mark.parametrize("group", [G.O, G.Permutations, G.SignFlip])
+def test_check_estimator(group):
+    """scikit-learn's own checks (validate_data: sparse, NaN, complex, empty, 1 sample / feature, dtypes, pickling)."""
+    from sklearn.utils.estimator_checks import check_estimator
+
+    check_estimator(EquivariantPolynomialRegressor(group, degree=2))
+
+
+def test_multioutput_invariant_regression():
+    X = np.random.default_rng(1).normal(size=(50, 3))
+    Y = np.stack([(X ** 2).sum(1), 1 + 2 * (X ** 2).sum(1)], 1)
+    model = EquivariantPolynomialRegressor(G.SO(3), degree=2).fit(X, Y)
+    assert model.coef_.shape == (2, 10) and np.allclose(model.predict(X), Y, atol=1e-10)

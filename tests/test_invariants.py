@@ -242,3 +242,19 @@ def test_is_invariant_detects_non_invariant_maps():
     assert not is_invariant(lambda Z: Z, SignFlip(3), X)
     assert not is_invariant(lambda Z: Z[:, :1] ** 2, SO(3), X)
     assert is_invariant(lambda Z: (Z**2).sum(1, keepdims=True), SO(3), X, rtol=1e-12)
+
+
+@pytest.mark.parametrize("make", [lambda: InvariantPolynomialFeatures(O, degree=2),
+                                  lambda: InvariantPolynomialFeatures(Permutations, degree=2, include_constant=True)])
+def test_check_estimator_with_a_group(make):
+    """A group given as its constructor n_features ↦ Group passes every check (the group is built at fit)."""
+    check_estimator(make())
+
+
+@pytest.mark.parametrize("make", [SquareFeatures, lambda: InvariantPolynomialFeatures(SO(3), degree=2),
+                                  lambda: ReynoldsFeatures(Permutations(3))])
+def test_transformers_keep_float32(make):
+    X = np.random.default_rng(0).normal(size=(20, 3))
+    for dtype in (np.float32, np.float64):
+        Z = make().fit(X.astype(dtype)).transform(X.astype(dtype))
+        assert Z.dtype == dtype

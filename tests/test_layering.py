@@ -22,7 +22,7 @@ CONDITION_USERS = {
     "enforce/_block.py": {"invariance_residual", "invariance_gram", "algebra_element_action", "generator_scale"},
     "enforce/_weights.py": {"invariance_residual", "algebra_element_action"},
     "enforce/_casimir.py": {"casimir_matrix", "generator_scale"},
-    "enforce/kernels.py": {"symmetry_residual_basis"},
+    "enforce/kernels.py": {"lie_derivative_basis", "finite_gram_tensor"},
     "enforce/regression.py": {"polynomial_symmetry_operator"},
     "invariants/polynomial.py": {"polynomial_symmetry_operator"},
     "nn/conv.py": {"invariance_residual"},

@@ -7,7 +7,10 @@ sees a deep torch traceback for a wrong shape, a NaN or a wrong type.
 
 from __future__ import annotations
 
+import importlib
+import os
 from collections.abc import Sequence
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -15,7 +18,83 @@ import torch
 
 DEFAULT_DTYPE = torch.float64
 
-__all__ = ["DEFAULT_DTYPE", "as_tensor", "check_positive_int", "check_nonnegative"]
+__all__ = ["DEFAULT_DTYPE", "MEMORY_LIMIT", "MAX_DENSE_UNKNOWNS", "as_tensor", "check_positive_int",
+           "check_nonnegative", "check_bool", "check_allocation", "check_dense_unknowns", "memory_limit", "require",
+           "MissingDependencyError"]
+
+#: default limit (bytes) on one up-front allocation; ``LIEKIT_MEMORY_LIMIT`` overrides it ("16G", "512M", bytes)
+MEMORY_LIMIT = 8 * 2**30
+
+#: most unknowns of one dense nullspace problem (an SVD, O(n³)) liekit sets up: polynomial coefficients
+#: k·P of :class:`~liekit.enforce.EquivariantPolynomialRegressor`, monomials P of invariant polynomials,
+#: ``liekit discover --degree``; beyond it the SVD takes minutes or the operator exhausts memory
+MAX_DENSE_UNKNOWNS = 4096
+
+#: the extra that installs each optional package
+EXTRAS = {"cvxpy": "cvxpy", "pysindy": "sindy", "matplotlib": "plot", "dask": "dask", "distributed": "dask"}
+
+
+class MissingDependencyError(ImportError):
+    """An optional route was used without its package; the message names the ``liekit[extra]`` to install."""
+
+
+def require(module: str, *, extra: str | None = None, purpose: str | None = None) -> ModuleType:
+    """Import ``module`` or raise :class:`MissingDependencyError` saying ``pip install 'liekit[extra]'``.
+
+    The one place where optional dependencies are imported: ``require("cvxpy", extra="cvxpy")``.
+    """
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        top = module.split(".")[0]
+        extra = extra or EXTRAS.get(top, top)
+        what = f" for {purpose}" if purpose else ""
+        raise MissingDependencyError(
+            f"{top} is needed{what} but is not installed: pip install 'liekit[{extra}]'"
+        ) from exc
+
+
+def memory_limit() -> int:
+    """The allocation limit in bytes: ``LIEKIT_MEMORY_LIMIT`` ("16G", "512M", "1e9") or :data:`MEMORY_LIMIT`."""
+    text = os.environ.get("LIEKIT_MEMORY_LIMIT", "").strip()
+    if not text:
+        return MEMORY_LIMIT
+    scale = {"K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}.get(text[-1].upper(), 1)
+    try:
+        return int(float(text[:-1] if scale != 1 else text) * scale)
+    except ValueError:
+        raise ValueError(f"LIEKIT_MEMORY_LIMIT must be a size such as '16G' or '512M', got {text!r}") from None
+
+
+def check_allocation(n_elements: float, name: str, *, itemsize: int = 8, what: str = "an array") -> None:
+    """Raise ``ValueError`` naming ``name`` if ``n_elements`` items would exceed :func:`memory_limit`.
+
+    Called *before* allocating, so a size that cannot fit fails at once, not in the allocator.
+    """
+    need = float(n_elements) * itemsize
+    limit = memory_limit()
+    if need > limit:
+        raise ValueError(
+            f"{name} asks for {what} of {need / 2**30:.3g} GiB, over liekit's memory limit of"
+            f" {limit / 2**30:.3g} GiB (set LIEKIT_MEMORY_LIMIT to raise it)"
+        )
+
+
+def check_dense_unknowns(n_unknowns: int, n_blocks: int, name: str, detail: str) -> None:
+    """Raise ``ValueError`` naming ``name`` when a dense nullspace of ``n_unknowns`` unknowns (an operator of
+    ``n_blocks`` square blocks) is over :data:`MAX_DENSE_UNKNOWNS` or :func:`memory_limit`; call it before building.
+    """
+    if n_unknowns > MAX_DENSE_UNKNOWNS:
+        raise ValueError(f"{name}: {detail} gives {n_unknowns:,} unknowns; liekit's dense nullspace handles at most"
+                         f" {MAX_DENSE_UNKNOWNS:,} (an O(n³) SVD): lower {name}")
+    check_allocation((n_blocks + 2) * float(n_unknowns) ** 2, name, what=f"a dense operator ({detail})")
+
+
+def check_bool(value: Any, name: str) -> bool:
+    """Return ``value`` as a bool; only ``True`` / ``False`` (and NumPy bools) are accepted — no truthy strings."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    raise TypeError(f"{name} must be True or False, got {value!r}")
 
 
 def as_tensor(

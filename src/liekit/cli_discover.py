@@ -6,8 +6,9 @@ point per row; a header line is skipped). GROUP is written as in Python — ``'G
 library's group constructors with integer literals, and ``*`` for direct products, are
 accepted (nothing is evaluated).
 
-Exit status: 0 when the symmetry algebra was decided; 2 for bad input (missing file, unknown
-group, wrong size); 3 (:data:`EXIT_UNDETERMINED`) when no polynomial of the chosen degree
+Exit status: 0 when the symmetry algebra was decided; 2 for bad input (missing, empty or unreadable
+file, ragged rows, unknown group, wrong size, a degree too high) with one line naming it; 3
+(:data:`EXIT_UNDETERMINED`) when no polynomial of the chosen degree
 vanishes on the data — the algebra is then undetermined (a Gaussian blob, or a torus at
 degree 2): nothing is reported as a symmetry and a higher ``--degree`` is suggested.
 """
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from . import groups as _groups
+from ._validation import MAX_DENSE_UNKNOWNS
 
 __all__ = ["add_parser", "parse_group", "main", "GROUP_CONSTRUCTORS", "EXIT_UNDETERMINED"]
 
@@ -71,66 +73,181 @@ def parse_group(text: str) -> _groups.Group:
         raise ValueError(f"cannot build group {text!r}: {exc}") from None
 
 
+#: most monomials a ``--degree`` may give: the defining polynomials come from a dense P × P generalised
+#: eigenproblem (O(P³) time, a few P² matrices); beyond this it takes minutes or exhausts memory
+MAX_MONOMIALS = MAX_DENSE_UNKNOWNS
+
+_NPY_MAGIC = b"\x93NUMPY"
+
+
 def load_points(path: str | Path) -> Any:
-    """A point cloud ``(N, m)``: ``.npy`` memory-mapped, ``.csv`` / ``.txt`` parsed (header skipped)."""
+    """A point cloud ``(N, m)``: ``.npy`` memory-mapped, ``.csv`` / ``.txt`` parsed (a header line is skipped).
+
+    Every problem — a missing or empty file, a folder, a file that is not what its name says, ragged rows,
+    text that is not numbers — raises ``ValueError`` with one line naming the file and the problem.
+    """
     import numpy as np
 
     p = Path(path)
     if not p.exists():
         raise ValueError(f"data file {str(p)!r} does not exist")
-    if p.suffix == ".npy":
-        X = np.load(p, mmap_mode="r")
-    elif p.suffix in (".csv", ".txt", ".tsv"):
-        delim = "," if p.suffix == ".csv" else None
-        try:
-            X = np.loadtxt(p, delimiter=delim, ndmin=2)
-        except ValueError:
-            X = np.loadtxt(p, delimiter=delim, ndmin=2, skiprows=1)
-    else:
+    if p.is_dir():
+        raise ValueError(f"data {str(p)!r} is a folder; give a .npy, .csv or .txt file")
+    if p.suffix not in (".npy", ".csv", ".txt", ".tsv"):
         raise ValueError(f"data file must be .npy, .csv or .txt, got {p.suffix or 'no extension'!r}")
+    if p.stat().st_size == 0:
+        raise ValueError(f"data file {str(p)!r} is empty")
+    if p.suffix == ".npy":
+        with open(p, "rb") as fh:
+            magic = fh.read(len(_NPY_MAGIC))
+        if magic != _NPY_MAGIC:
+            raise ValueError(f"data file {str(p)!r} is not a NumPy .npy file (no .npy header); write it with"
+                             " numpy.save, or name a text table .csv / .txt")
+        try:
+            X = np.load(p, mmap_mode="r", allow_pickle=False)
+        except ValueError as exc:  # object arrays, truncated files
+            raise ValueError(f"data file {str(p)!r} cannot be read as a numeric .npy array ({exc})") from None
+        if not (np.issubdtype(X.dtype, np.number) or np.issubdtype(X.dtype, np.bool_)):
+            raise ValueError(f"data file {str(p)!r} holds {X.dtype} values, not numbers")
+    else:
+        X = _load_table(p, "," if p.suffix == ".csv" else None)
     if X.ndim != 2:
         raise ValueError(f"data must be a table (N, m) of points, got shape {X.shape}")
+    if X.shape[0] == 0 or X.shape[1] == 0:
+        raise ValueError(f"data file {str(p)!r} holds no points (shape {X.shape})")
     return X
 
 
+def _load_table(p: Path, delim: str | None) -> Any:
+    """A numeric text table; the first line is a header when it is not all numbers; rows must agree in length."""
+    import numpy as np
+
+    def fields(line: str) -> list[str]:
+        return [f.strip() for f in (line.split(delim) if delim else line.split())]
+
+    def numeric(items: list[str]) -> bool:
+        try:
+            [float(v) for v in items]
+        except ValueError:
+            return False
+        return True
+
+    with open(p, encoding="utf-8", errors="replace") as fh:
+        lines = [(i, line) for i, line in enumerate(fh, start=1) if line.strip() and not line.lstrip().startswith("#")]
+    if not lines:
+        raise ValueError(f"data file {str(p)!r} holds no rows")
+    skip = 0 if numeric(fields(lines[0][1])) else 1
+    rows = lines[skip:]
+    if not rows:
+        raise ValueError(f"data file {str(p)!r} holds a header line but no rows")
+    width = len(fields(rows[0][1]))
+    for i, line in rows:
+        f = fields(line)
+        if len(f) != width:
+            raise ValueError(f"data file {str(p)!r}, line {i}: {len(f)} values, but the first row has {width}"
+                             " (ragged rows)")
+        if not numeric(f):
+            raise ValueError(f"data file {str(p)!r}, line {i}: not all values are numbers: {line.strip()[:60]!r}")
+    return np.array([[float(v) for v in fields(line)] for _, line in rows], dtype=np.float64).reshape(-1, width)
+
+
+def _check_degree(degree: int, m: int) -> int:
+    from math import comb
+
+    if degree < 1:
+        raise ValueError(f"--degree must be >= 1, got {degree}")
+    P = comb(m + degree, degree)
+    if P > MAX_MONOMIALS:
+        raise ValueError(f"--degree {degree} gives {P:,} monomials in {m} variables; liekit discover handles at most"
+                         f" {MAX_MONOMIALS:,} (a dense P x P eigenproblem): use a lower degree")
+    return degree
+
+
+class _Batches:
+    """Row blocks of an array with a progress meter: the same one pass over the data, counted."""
+
+    def __init__(self, X: Any, batch_size: int, progress: Any) -> None:
+        self.X, self.batch_size, self.progress = X, batch_size, progress
+
+    def __iter__(self) -> Any:
+        for a in range(0, self.X.shape[0], self.batch_size):
+            block = self.X[a : a + self.batch_size]
+            yield block
+            self.progress.update(block.shape[0])
+
+
 def _run(args: argparse.Namespace) -> int:
+    from .cli import CLIError, Progress, check_out, emit_json, say, staged_output
+
+    prog = "liekit discover"
+    try:
+        out = check_out(args.out) if args.out is not None else None
+        if out is not None:
+            from ._validation import require
+
+            require("matplotlib", extra="plot", purpose="the figures of --out")
+        X = load_points(args.data)
+        if args.candidate is not None and not args.candidate.strip():
+            raise ValueError("--candidate is empty; write a group such as 'GL(3)' or leave the option out")
+        G = parse_group(args.candidate) if args.candidate is not None else _groups.GL(int(X.shape[1]))
+        _check_degree(args.degree, int(X.shape[1]))
+        if args.rtol is not None and not 0 < args.rtol < 1:
+            raise ValueError(f"--rtol must be in (0, 1), got {args.rtol}")
+        if args.noise is not None and not args.noise >= 0:
+            raise ValueError(f"--noise must be >= 0, got {args.noise}")
+    except (ValueError, TypeError) as exc:
+        raise CLIError(str(exc)) from None
     from .discover import symmetries_of_point_cloud
     from .discover.manifolds import NoDefiningPolynomialWarning
 
+    batch = 65536
+    bar = Progress(int(X.shape[0]), unit="points", desc="reading")
+    data = _Batches(X, batch, bar) if bar.enabled and X.shape[0] > batch else X
     try:
-        X = load_points(args.data)
-        G = parse_group(args.candidate) if args.candidate else _groups.GL(int(X.shape[1]))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", NoDefiningPolynomialWarning)  # said below, in its own words
-            res = symmetries_of_point_cloud(X, G, degree=args.degree, rtol=args.rtol, noise=args.noise,
-                                            nan_policy=args.nan_policy)
+            res = symmetries_of_point_cloud(data, G, degree=args.degree, rtol=args.rtol, noise=args.noise,
+                                            nan_policy=args.nan_policy, batch_size=batch)
     except (ValueError, TypeError) as exc:
-        print(f"liekit discover: {exc}", file=sys.stderr)
-        return 2
+        raise CLIError(str(exc)) from None
+    finally:
+        bar.close()
     van = res.extra["vanishing"]
-    print(f"data: {args.data} ({res.samples} points in R^{X.shape[1]})")
-    print(f"defining polynomials: {van['nullspace'].dim} (degree <= {args.degree})")
-    if res.extra["undetermined"]:
-        dist = ", ".join(f"{float(v):.2e}" for v in van["distances"][:3])
-        print("dimension: undetermined")
-        print(f"liekit discover: no polynomial of degree <= {args.degree} vanishes on the data (smallest Taubin"
-              f" distances {dist}): they define no submanifold at this degree, so no symmetry is reported."
-              f" Try a higher degree: --degree {args.degree + 1} (or more).", file=sys.stderr)
-        return EXIT_UNDETERMINED
+    undetermined = bool(res.extra["undetermined"])
+    polys = []
     for c in van["coefficients"]:
         terms = [f"{v:+.4g} {n}" for v, n in zip(c.tolist(), van["names"]) if abs(v) > 1e-8 * float(c.abs().max())]
-        print("  0 = " + " ".join(terms))
-    print(res.report())
-    if args.out:
+        polys.append(" ".join(terms))
+    if args.json:
+        emit_json({"data": str(args.data), "points": int(res.samples), "ambient_dim": int(X.shape[1]),
+                   "degree": args.degree, "defining_polynomials": polys, "undetermined": undetermined,
+                   "result": res.to_dict()})
+    else:
+        print(f"data: {args.data} ({res.samples} points in R^{X.shape[1]})")
+        print(f"defining polynomials: {van['nullspace'].dim} (degree <= {args.degree})")
+        if undetermined:
+            print("dimension: undetermined")
+        else:
+            print("\n".join("  0 = " + t for t in polys))
+            print(res.report())
+    if undetermined:
+        dist = ", ".join(f"{float(v):.2e}" for v in van["distances"][:3])
+        say(prog, f"no polynomial of degree <= {args.degree} vanishes on the data (smallest Taubin distances"
+                  f" {dist}): they define no submanifold at this degree, so no symmetry is reported."
+                  f" Try a higher degree: --degree {args.degree + 1} (or more).")
+        return EXIT_UNDETERMINED
+    if out is not None:
         from .integrations.plots import plot_generators, plot_spectrum, save
 
-        out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-        save(plot_spectrum(res), out / "spectrum.png")
-        if res.dim:
-            save(plot_generators(res), out / "generators.png")
-        (out / "discover.txt").write_text(res.report() + "\n")
-        print(f"figures written to {out}")
+        with staged_output(out, prog) as tmp:
+            save(plot_spectrum(res), tmp / "spectrum.png")
+            if res.dim:
+                save(plot_generators(res), tmp / "generators.png")
+            (tmp / "discover.txt").write_text(res.report() + "\n")
+            import json
+
+            (tmp / "discover.json").write_text(json.dumps(res.to_dict(), indent=2, allow_nan=False) + "\n")
+        say(prog, f"figures and report written to {out}")
     return 0
 
 
@@ -143,23 +260,24 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     d.add_argument("data", help="point cloud: .npy (streamed) or .csv / .txt, one point per row")
     d.add_argument("--candidate", default=None,
                    help="candidate group written as in Python, e.g. 'GL(3)', 'SO(1,2)' (default GL(m))")
-    d.add_argument("--degree", type=int, default=2, help="degree of the defining polynomials (default 2)")
+    d.add_argument("--degree", type=int, default=2,
+                   help=f"degree of the defining polynomials (default 2; at most {MAX_MONOMIALS:,} monomials)")
     d.add_argument("--noise", type=float, default=None, help="noise level of the points, in data units")
     d.add_argument("--rtol", type=float, default=None, help="relative tolerance for the rank decision")
     d.add_argument("--nan-policy", choices=["raise", "omit"], default="raise",
                    help="rows with NaN: raise an error (default) or drop them")
-    d.add_argument("--out", default=None, help="folder for figures (spectrum.png, generators.png)")
+    d.add_argument("--out", default=None, help="folder for the figures and report (spectrum.png, generators.png,"
+                   " discover.txt, discover.json); checked before computing, replaced as a whole on success")
+    d.add_argument("--json", action="store_true", help="print one JSON document on stdout (SymmetryResult.to_dict())")
     d.set_defaults(func=_run)
     return d
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run ``liekit discover`` alone (``argv`` without the word ``discover``)."""
-    p = argparse.ArgumentParser(prog="liekit")
-    sub = p.add_subparsers(dest="command")
-    add_parser(sub)
-    args = p.parse_args(["discover", *(argv or [])])
-    return int(args.func(args))
+    from .cli import main as cli_main
+
+    return cli_main(["discover", *(argv or [])])
 
 
 if __name__ == "__main__":

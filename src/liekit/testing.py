@@ -33,8 +33,8 @@ def _as_function(model: Any) -> tuple[Any, torch.dtype, Any, bool]:
         fn = getattr(model, name, None)
         if callable(fn) and not isinstance(model, torch.nn.Module):
             return fn, torch.float64, None, True
-    if callable(model):
-        return model, torch.get_default_dtype(), None, False
+    if callable(model):  # a plain function of tensors: fed float64 (cast inside it if it computes in float32)
+        return model, torch.float64, None, False
     raise TypeError(f"model must be a torch module, a callable or have transform / predict, got {type(model).__name__}")
 
 

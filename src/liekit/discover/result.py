@@ -75,6 +75,71 @@ def decide(gram: torch.Tensor, rtol: float | str | None = None, *, default: floa
     return nullspace_from_gram(gram, rtol=rtol, noise=noise, scale=scale, warn_gap=warn_gap)
 
 
+def fmt_number(v: float, spec: str = ".3g") -> str:
+    """``v`` formatted with ``spec``; ``"n/a"`` for NaN (a gap with nothing on one side of it)."""
+    v = float(v)
+    return "n/a" if v != v else format(v, spec)
+
+
+def _json_number(v: float) -> float | str | None:
+    """A float for JSON: NaN → ``None``, ±inf → ``"inf"`` / ``"-inf"`` (JSON has neither)."""
+    v = float(v)
+    if v != v:
+        return None
+    if math.isinf(v):
+        return "inf" if v > 0 else "-inf"
+    return v
+
+
+def _from_json_number(v: Any) -> float:
+    return math.nan if v is None else float(v)
+
+
+def _matrix_list(t: torch.Tensor | None) -> list | None:
+    return None if t is None else _finite_lists(t.detach().cpu().double().tolist())
+
+
+def _finite_lists(v: Any) -> Any:
+    """Nested lists of floats with NaN / inf replaced as in :func:`_json_number`."""
+    return [_finite_lists(x) for x in v] if isinstance(v, list) else _json_number(v)
+
+
+def _jsonable(value: Any) -> Any:
+    """The JSON-representable part of ``extra``: numbers, strings, lists, tensors; other objects are left out."""
+    if isinstance(value, (str, bool, int)) or value is None:
+        return value
+    if isinstance(value, float):
+        return _json_number(value)
+    if isinstance(value, torch.Tensor):
+        return _matrix_list(value) if value.numel() < 100_000 else None
+    if isinstance(value, dict):
+        out = {str(k): _jsonable(v) for k, v in value.items()}
+        return {k: v for k, v in out.items() if v is not _SKIP}
+    if isinstance(value, (list, tuple)):
+        items = [_jsonable(v) for v in value]
+        return [v for v in items if v is not _SKIP]
+    if hasattr(value, "tolist") and hasattr(value, "dtype"):  # NumPy arrays and scalars
+        return _jsonable(torch.as_tensor(value)) if getattr(value, "ndim", 0) else _jsonable(value.item())
+    return _SKIP
+
+
+_SKIP = object()
+
+
+def group_to_dict(group: Group) -> dict[str, Any]:
+    """A :class:`Group` as plain lists (name, algebra, discrete generators, affine)."""
+    return {"name": group.name, "n": int(group.n), "affine": bool(group.affine),
+            "algebra": _matrix_list(group.algebra), "discrete": _matrix_list(group.discrete)}
+
+
+def group_from_dict(d: dict[str, Any]) -> Group:
+    """Inverse of :func:`group_to_dict`."""
+    n = int(d["n"])
+    alg = torch.tensor(d["algebra"], dtype=torch.float64).reshape(-1, n, n)
+    disc = torch.tensor(d["discrete"], dtype=torch.float64).reshape(-1, n, n)
+    return Group(alg, disc, name=d["name"], affine=bool(d["affine"]), check=False)
+
+
 def _fmt_matrix(m: torch.Tensor) -> str:
     return "\n".join("    [" + " ".join(f"{v:+.4f}" for v in row) + "]" for row in m.tolist())
 
@@ -95,7 +160,7 @@ class _SpectralResult:
     def _spectrum_lines(self) -> list[str]:
         sv = self.singular_values.detach().cpu().tolist()
         return [
-            f"tolerance: {self.tol:.3e}   gap: {self.gap:.3g}",
+            f"tolerance: {fmt_number(self.tol, '.3e')}   gap: {fmt_number(self.gap)}",
             "spectrum: " + " ".join(f"{v:.2e}" for v in sv),
         ]
 
@@ -134,6 +199,41 @@ class SymmetryResult(_SpectralResult):
         """Dimension ``r`` of the discovered subalgebra."""
         return int(self.generators.shape[0])
 
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-serialisable dict (``json.dumps(result.to_dict())``); :meth:`from_dict` reads it back.
+
+        Matrices are nested lists (generator ``k`` is ``generators[k - 1]``: labels are 1-based, ξ1..ξr,
+        as in :meth:`report`); NaN numbers (a gap with nothing on one side) are ``null``. ``extra`` keeps
+        its JSON-representable entries (numbers, strings, lists, arrays); other objects are left out.
+        """
+        return {
+            "type": "SymmetryResult", "dim": self.dim,
+            "candidate": group_to_dict(self.candidate) if self.candidate is not None else None,
+            "generators": _matrix_list(self.generators), "coefficients": _matrix_list(self.coefficients),
+            "singular_values": _matrix_list(self.singular_values), "tol": _json_number(self.tol),
+            "gap": _json_number(self.gap), "samples": int(self.samples), "method": self.method,
+            "notes": list(self.notes), "closure_residual": _json_number(self.closure_residual()),
+            "extra": _jsonable(self.extra),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> SymmetryResult:
+        """Rebuild a result from :meth:`to_dict` (the candidate as a :class:`Group`, tensors in float64)."""
+        if not isinstance(d, dict) or d.get("type") != "SymmetryResult":
+            raise ValueError("from_dict needs a dict written by SymmetryResult.to_dict()")
+        cand = group_from_dict(d["candidate"]) if d.get("candidate") else None
+        n = cand.n if cand is not None else None
+        gens = torch.tensor(d["generators"], dtype=torch.float64)
+        if gens.numel() == 0 and n is not None:
+            gens = gens.reshape(0, n, n)
+        coef = torch.tensor(d["coefficients"], dtype=torch.float64)
+        if coef.numel() == 0 and cand is not None:
+            coef = coef.reshape(0, cand.algebra.shape[0])
+        return cls(singular_values=torch.tensor(d["singular_values"], dtype=torch.float64),
+                   tol=_from_json_number(d["tol"]), gap=_from_json_number(d["gap"]), samples=int(d["samples"]),
+                   method=str(d["method"]), notes=list(d.get("notes", [])), generators=gens, coefficients=coef,
+                   candidate=cand, extra=dict(d.get("extra") or {}))
+
     def closure_residual(self) -> float:
         r"""Largest :math:`\|[\eta_i, \eta_j] - \Pi[\eta_i,\eta_j]\|_F` over generator pairs.
 
@@ -142,7 +242,7 @@ class SymmetryResult(_SpectralResult):
         """
         if self.dim == 0:
             return 0.0
-        _, resid = structure_constants(self.generators)
+        _, resid = self.structure_constants()
         return float(resid.max())
 
     def is_subalgebra(self, tol: float = 1e-6) -> bool:
@@ -194,15 +294,64 @@ class SymmetryResult(_SpectralResult):
             *self._spectrum_lines(),
             f"closure residual: {self.closure_residual():.2e}",
         ]
+        if self.dim:
+            lines += self.algebra().report_lines()
         lines += [f"note: {n}" for n in self.notes]
-        for i, g in enumerate(self.generators):
+        for i, g in enumerate(self.generators, start=1):  # labels 1-based, as in the figures
             lines.append(f"  xi_{i}:")
             lines.append(_fmt_matrix(g))
         return "\n".join(lines)
 
     def __repr__(self) -> str:
         name = self.candidate.name if self.candidate is not None else "candidate"
-        return f"SymmetryResult(dim={self.dim} in {name}, tol={self.tol:.2e}, gap={self.gap:.3g})"
+        tol, gap = fmt_number(self.tol, ".2e"), fmt_number(self.gap)
+        return f"SymmetryResult(dim={self.dim} in {name}, tol={tol}, gap={gap})"
+
+    # -- the algebra identified, and discover → enforce (liekit.discover.algebra) -------------------------
+    def structure_constants(self) -> tuple[torch.Tensor, torch.Tensor]:
+        r"""``(c, residual)``: :math:`[\eta_i, \eta_j] = \sum_k c_{ijk}\eta_k` in the returned basis, and the
+        norm of the part of each bracket outside the span ``(r, r)`` (see :meth:`closure_residual`)."""
+        return structure_constants(self.generators.to(torch.float64))
+
+    def algebra(self, rtol: float | None = None) -> Any:
+        """The algebra identified (:class:`~liekit.discover.algebra.LieAlgebraInfo`): Killing form and
+        signature, radical, Levi factor, name (``"so(3)"``, ``"se(2)"``, …) and an adapted basis."""
+        from .algebra import identify
+
+        key = ("_algebra_info", rtol)
+        cache = self.__dict__.setdefault("_algebra_cache", {})
+        if key not in cache:
+            c, resid = self.structure_constants()
+            cache[key] = identify(c, closure_residual=float(resid.max()) if resid.numel() else 0.0, rtol=rtol)
+        return cache[key]
+
+    @property
+    def algebra_name(self) -> str:
+        """The name of the discovered algebra (``"so(3)"``, ``"sl(2,R) ⋉ heis(3)"``, ``"R^2"``, …)."""
+        return self.algebra().name
+
+    def adapted_generators(self) -> torch.Tensor | None:
+        """The generators in the adapted basis of :meth:`algebra` (``None`` when the algebra is not recognised)."""
+        ab = self.algebra().adapted_basis
+        if ab is None:
+            return None
+        return torch.einsum("ar,rij->aij", torch.as_tensor(ab, dtype=self.generators.dtype), self.generators)
+
+    def to_group(self, name: str | None = None, *, close: bool = True) -> Group:
+        """The discovered algebra as a :class:`~liekit.groups.Group`, ready for ``liekit.enforce`` / ``liekit.nn``.
+
+        A noisy basis closes only up to the discovery's noise: with ``close=True`` it is first moved to
+        the nearest closed span (:func:`~liekit.discover.algebra.close_basis`; principal angles of the
+        order of the closure residual), so that the group is exactly a Lie algebra. ``name`` defaults to
+        the identified algebra's name.
+        """
+        from .algebra import close_basis
+
+        if self.candidate is not None and not isinstance(self.candidate, Group):
+            raise TypeError("to_group needs matrix generators; this result holds vector fields")
+        gens = close_basis(self.generators) if close else self.generators
+        affine = bool(self.candidate.affine) if self.candidate is not None else False
+        return Group.from_generators(gens, name=name or self.algebra_name, affine=affine, rtol=1e-8)
 
 
 @dataclass
@@ -259,5 +408,5 @@ class ConservedQuantities(_SpectralResult):
         lines = [f"method: {self.method}, samples: {self.samples}", f"conserved quantities: {self.dim}",
                  *self._spectrum_lines()]
         lines += [f"note: {n}" for n in self.notes]
-        lines += [f"  H_{i} = {e}" for i, e in enumerate(self.expressions())]
+        lines += [f"  H_{i} = {e}" for i, e in enumerate(self.expressions(), start=1)]
         return "\n".join(lines)

@@ -7,10 +7,12 @@ candidate (``d × d``) or the function basis (``P × P``), never on the number o
 * arrays / tensors / ``np.load(..., mmap_mode="r")`` / iterables / DataLoaders: batches
   from :func:`liekit.lie.iter_batches`, accumulated in a
   :class:`~liekit.linalg.GramAccumulator`;
-* ``dask.array.Array``: the accumulation *is* a Dask map-reduce — each row chunk is mapped
-  to its ``(1, 1 + p²)`` row ``[samples, vec(G_chunk)]`` with ``map_blocks`` and the rows are
-  summed with Dask's tree reduction on whatever scheduler is active (threads by default, or
-  a ``dask.distributed`` client).
+* ``dask.array.Array``: the accumulation *is* a Dask map-reduce — each row block (its column
+  blocks joined) is reduced to ``(samples, dropped rows, G_block)`` in a task, and the partial
+  Gram matrices are summed pairwise in a tree of tasks, on whatever scheduler is active (threads
+  by default, or a ``dask.distributed`` client with worker processes). Row chunk sizes need not be
+  known (a boolean filter, ``DataFrame.to_dask_array()``); rows with NaN may sit anywhere, and with
+  ``nan_policy="omit"`` one warning gives the true number dropped.
 """
 
 from __future__ import annotations
@@ -45,9 +47,13 @@ def _check_policy(nan_policy: str) -> str:
 
 def clean_batches(
     data: Any, batch_size: int, in_dim: int, *, name: str = "samples", nan_policy: str = "raise",
-    device: Any = None,
+    device: Any = None, dropped_rows: list[int] | None = None,
 ) -> Iterator[torch.Tensor]:
-    """Validated float64 batches ``(b, in_dim)``; rows holding NaN/inf raise or are dropped (with a warning)."""
+    """Validated float64 batches ``(b, in_dim)``; rows holding NaN/inf raise or are dropped (with a warning).
+
+    With ``dropped_rows`` (a list) the count of dropped rows is appended there instead of warned about,
+    so that a caller reducing many pieces warns once with the total.
+    """
     _check_policy(nan_policy)
     dropped = 0
     for i, batch in enumerate(iter_batches(data, batch_size)):
@@ -70,17 +76,28 @@ def clean_batches(
             t = t[ok]
         if t.shape[0]:
             yield t
-    if dropped:
-        warnings.warn(f"dropped {dropped} row(s) of {name} holding NaN or inf", UserWarning, stacklevel=2)
+    if dropped_rows is not None:
+        dropped_rows.append(dropped)
+    elif dropped:
+        _warn_dropped(dropped, name)
+
+
+def _warn_dropped(dropped: int, name: str) -> None:
+    warnings.warn(f"dropped {dropped} row(s) of {name} holding NaN or inf", UserWarning, stacklevel=3)
 
 
 def peek(data: Any, name: str = "samples") -> tuple[torch.Tensor, Any]:
     """A first small batch of ``data`` (to learn output sizes) and ``data`` with it put back."""
     if is_dask_array(data):
-        first = np.asarray(data[:256].compute())
-        return as_tensor(first, name, ndim=2, finite=False), data
+        if data.ndim != 2:
+            raise ValueError(f"{name} must have shape (N, m), got a Dask array of shape {data.shape}")
+        blocks = (np.asarray(data.blocks[i].compute()) for i in range(data.numblocks[0]))
+        return _first_finite(blocks, name, data.shape[1]), data
     if isinstance(data, (np.ndarray, torch.Tensor)):
-        return as_tensor(data[:256], name, ndim=2, finite=False), data
+        if data.ndim != 2:
+            raise ValueError(f"{name} must have shape (N, m), got shape {tuple(data.shape)}")
+        blocks = (data[a : a + 4096] for a in range(0, data.shape[0], 4096))
+        return _first_finite(blocks, name, data.shape[1]), data
     if isinstance(data, (str, bytes)) or not hasattr(data, "__iter__"):
         raise TypeError(
             f"{name} must be an array (N, m), a tensor, a Dask array or an iterable of batches,"
@@ -93,6 +110,37 @@ def peek(data: Any, name: str = "samples") -> tuple[torch.Tensor, Any]:
         raise ValueError(f"{name} held no samples") from None
     batch = first[0] if isinstance(first, (tuple, list)) and first and not np.isscalar(first[0]) else first
     return as_tensor(batch, name, ndim=2, finite=False), itertools.chain([first], it)
+
+
+def _first_finite(blocks: Iterator[Any], name: str, width: int) -> torch.Tensor:
+    """Up to 256 rows: the first rows without NaN / inf (wherever they are), else the first rows as they are."""
+    head = None
+    for block in blocks:
+        t = as_tensor(block, name, ndim=2, finite=False)
+        head = t[:256] if head is None else head
+        ok = t[torch.isfinite(t).all(dim=1)]
+        if ok.shape[0]:
+            return ok[:256]
+    return head if head is not None else torch.zeros((0, width), dtype=torch.float64)
+
+
+def _reduce_block(blocks: list[np.ndarray], reduce_batches: Callable[[Iterator[torch.Tensor]], GramAccumulator],
+                  in_dim: int, name: str, nan_policy: str) -> tuple[int, int, np.ndarray | None]:
+    """One row block of a Dask array (its column blocks) → ``(samples, dropped rows, G_block or None)``."""
+    chunk = np.concatenate([np.asarray(b, dtype=np.float64) for b in blocks], axis=1)
+    dropped: list[int] = []
+    batches = list(clean_batches(chunk, max(chunk.shape[0], 1), in_dim, name=name, nan_policy=nan_policy,
+                                 dropped_rows=dropped))  # the block is in memory already
+    if not batches:  # empty, or every row dropped
+        return 0, int(sum(dropped)), None
+    acc = reduce_batches(iter(batches))
+    gram = None if acc.gram is None else acc.gram.detach().cpu().numpy()
+    return int(acc.samples), int(sum(dropped)), gram
+
+
+def _add_partials(a: tuple[int, int, Any], b: tuple[int, int, Any]) -> tuple[int, int, Any]:
+    gram = a[2] if b[2] is None else (b[2] if a[2] is None else a[2] + b[2])
+    return a[0] + b[0], a[1] + b[1], gram
 
 
 def accumulate(
@@ -123,35 +171,21 @@ def accumulate(
         raise ValueError(
             f"{name} must have {in_dim} columns (the candidate acts on R^{in_dim}), got shape {data.shape}"
         )
-    X = data.rechunk({1: -1})
-    probe: dict[str, int] = {}
+    import dask
 
-    def block(chunk: np.ndarray) -> np.ndarray:
-        if chunk.shape[0] == 0:
-            return np.zeros((1, 1), dtype=np.float64)
-        acc = reduce_batches(clean_batches(np.asarray(chunk, dtype=np.float64), max(chunk.shape[0], 1), in_dim,
-                                           name=name, nan_policy=nan_policy))
-        if acc.gram is None:
-            return np.zeros((1, 1), dtype=np.float64)
-        g = acc.gram.detach().cpu().numpy().ravel()
-        return np.concatenate([[float(acc.samples)], g])[None, :]
-
-    # the size p of the Gram matrix: from one small chunk, computed eagerly
-    first = np.asarray(X[: min(4, X.shape[0])].compute(), dtype=np.float64)
-    probe["p"] = int(round((block(first).shape[1] - 1) ** 0.5))
-    width = 1 + probe["p"] ** 2
-
-    def block_fixed(chunk: np.ndarray) -> np.ndarray:
-        out = block(chunk)
-        if out.shape[1] != width:  # an empty / all-NaN chunk contributes zeros
-            return np.zeros((1, width), dtype=np.float64)
-        return out
-
-    rows = X.map_blocks(block_fixed, chunks=(1, width), dtype=np.float64)
-    total = np.asarray(rows.sum(axis=0).compute())
-    acc = GramAccumulator(probe["p"])
-    acc.gram = torch.as_tensor(total[1:].reshape(probe["p"], probe["p"]), dtype=torch.float64)
-    acc.samples = acc.rows = int(round(total[0]))
-    if acc.samples == 0:
+    grid = data.to_delayed()  # (row blocks, column blocks); row sizes may be unknown
+    task = dask.delayed(_reduce_block, pure=True)
+    partials = [task(list(row), reduce_batches, in_dim, name, nan_policy) for row in grid]
+    add = dask.delayed(_add_partials, pure=True)
+    while len(partials) > 1:  # a tree of pairwise sums: no single task holds every partial Gram matrix
+        partials = [add(partials[i], partials[i + 1]) if i + 1 < len(partials) else partials[i]
+                    for i in range(0, len(partials), 2)]
+    samples, dropped, gram = dask.compute(partials[0])[0] if partials else (0, 0, None)
+    if dropped:
+        _warn_dropped(dropped, name)
+    if gram is None or samples == 0:
         raise ValueError(f"{name} held no (finite) samples")
+    acc = GramAccumulator(gram.shape[0])
+    acc.gram = torch.as_tensor(gram, dtype=torch.float64)
+    acc.samples = acc.rows = int(samples)
     return acc

@@ -6,6 +6,8 @@ maps between representations with the structure of tensor representations, and
 :class:`EquivariantPolynomialRegressor` for polynomials, exactly on coefficients.
 """
 
+from typing import Any
+
 from ._cache import clear_cache, set_cache_dir
 from .basis import (
     EmptyEquivariantSpaceError,
@@ -17,6 +19,7 @@ from .basis import (
     invariant_basis,
     solve_equivariant,
 )
+from .complex import complex_equivariant_basis
 from .kernels import (
     SteerableKernelBasis,
     det_rep,
@@ -25,7 +28,6 @@ from .kernels import (
     regular_rep,
     steerable_kernel_basis,
 )
-from .regression import EquivariantPolynomialRegressor, equivariant_polynomial_basis
 from .structured import PartTypes, StructuredBasis, part_types, structured_basis
 
 __all__ = [
@@ -33,5 +35,19 @@ __all__ = [
     "equivariance_error", "equivariant_basis", "invariant_basis", "solve_equivariant",
     "EquivariantPolynomialRegressor", "equivariant_polynomial_basis", "SteerableKernelBasis", "det_rep",
     "frequency_rep", "group_elements", "regular_rep", "steerable_kernel_basis", "clear_cache", "set_cache_dir",
-    "PartTypes", "StructuredBasis", "part_types", "structured_basis",
+    "PartTypes", "StructuredBasis", "part_types", "structured_basis", "complex_equivariant_basis",
 ]
+
+_LAZY = {"EquivariantPolynomialRegressor", "equivariant_polynomial_basis"}  # scikit-learn: imported when asked for
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        from . import regression
+
+        return getattr(regression, name)
+    raise AttributeError(f"module 'liekit.enforce' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | _LAZY)

@@ -54,6 +54,8 @@ __all__ = [
 METHODS = ("auto", "orbit", "casimir", "dense", "iterative")
 #: a block of more unknowns than this goes to the Casimir route (smaller ones are solved directly)
 CASIMIR_MIN = 64
+#: above this many matrix entries (out·in), equivariant_basis goes through the structured form first
+STRUCTURED_MIN = 1 << 14
 #: largest relative constraint residual a returned basis may have
 CHECK_TOL = 1e-8
 
@@ -301,7 +303,8 @@ def _solve(rep_in: Rep, rep_out: Rep, rtol: float, method: str, check: bool) -> 
 
 def equivariant_basis(
     rep_in: Rep, rep_out: Rep, *, rtol: float = 1e-8, method: str = "auto", return_spectrum: bool = False,
-) -> torch.Tensor | EquivariantBasis:
+    structured: bool | str = "auto",
+) -> Any:
     r"""Orthonormal basis of the equivariant linear maps ``rep_in → rep_out``.
 
     Returns a tensor of shape ``(rep_out.size · rep_in.size, r)``; column ``j`` is a
@@ -309,7 +312,31 @@ def equivariant_basis(
     :math:`\rho_{out}(g) W_j = W_j \rho_{in}(g)`. With ``return_spectrum=True`` the full
     :class:`EquivariantBasis` (spectrum, tolerance, gap, route, residual) is returned.
     An empty space gives shape ``(·, 0)`` and an :class:`EmptyEquivariantSpaceWarning`.
+
+    Large spaces are structured by default: when ``rep_out.size · rep_in.size`` exceeds
+    ``STRUCTURED_MIN`` and the dense basis would exceed ``structured.DENSE_LIMIT`` entries, a
+    :class:`~liekit.enforce.StructuredBasis` (per-pair intertwiners and multiplicities; ``dense()``,
+    ``matrix``, ``project``, ``sample``) is returned instead of the dense tensor. ``structured=True``
+    always returns it, ``False`` never (a dense basis that large then raises ``ValueError``).
     """
+    if structured not in (True, False, "auto"):
+        raise ValueError(f"structured must be True, False or 'auto', got {structured!r}")
+    _check_reps(rep_in, rep_out)
+    big = rep_in.size * rep_out.size > STRUCTURED_MIN
+    if not return_spectrum and (structured is True or (big and method == "auto")):
+        from .structured import DENSE_LIMIT, structured_basis
+
+        sb = structured_basis(rep_in, rep_out, rtol=rtol)
+        if structured is True or rep_in.size * rep_out.size * max(sb.dim, 1) > DENSE_LIMIT:
+            if structured is False:
+                raise ValueError(f"the dense basis would have {rep_in.size * rep_out.size} × {sb.dim} entries"
+                                 f" (limit {DENSE_LIMIT}): pass structured=True")
+            return sb
+        if sb.dim == 0:
+            warnings.warn(f"there are no non-zero equivariant maps {rep_in.name} -> {rep_out.name} of"
+                          f" {rep_in.group.name} (the equivariant space is {{0}})", EmptyEquivariantSpaceWarning,
+                          stacklevel=2)
+        return sb.dense()
     res = solve_equivariant(rep_in, rep_out, rtol=rtol, method=method)
     return res if return_spectrum else res.basis
 

@@ -46,7 +46,7 @@ import torch
 
 from .._validation import DEFAULT_DTYPE, as_tensor, check_nonnegative, check_positive_int
 from ..groups import Group, group_elements
-from ..lie import LinearAction, symmetry_residual_basis
+from ..lie import LinearAction, finite_gram_tensor, lie_derivative_basis
 from ..linalg import Nullspace, nullspace_from_gram
 from ..reps import Rep, StandardRep, SumRep, TensorRep, det_rep, frequency_rep, is_orthogonal_group, regular_rep
 from ..reps.library import check_plane_group as _check_plane_group
@@ -308,9 +308,10 @@ def _sample_points(n: int, dtype: torch.dtype, device: torch.device) -> torch.Te
 def _solve_block(action: LinearAction, rep_k: Rep, blk: _Block, rtol: float) -> Nullspace:
     r"""Nullspace over C (k × b) of the kernel constraints for K(x) = C h(x), from the Gram matrix.
 
-    The rows are the whole symmetry condition of the family :math:`\Phi_{(a, \beta)} = e_a h_\beta`
-    at generic points (:func:`~liekit.lie.symmetry_residual_basis`): :math:`(\mathcal{L}_\xi \Phi)(x_n)`
-    for the algebra and :math:`\Phi(g x_n) - \rho_K(g)\Phi(x_n)` for the discrete generators.
+    The whole symmetry condition of the family :math:`\Phi_{(a, \beta)} = e_a h_\beta` at generic points,
+    from the core: the rows :math:`(\mathcal{L}_\xi \Phi)(x_n)` (:func:`~liekit.lie.lie_derivative_basis`) and,
+    for the discrete generators, the Kronecker form of the Gram of :math:`\Phi(g x_n) - \rho_K(g)\Phi(x_n)`
+    (:func:`~liekit.lie.finite_gram_tensor`), which never forms its ``N k × k b`` rows.
     """
     group = rep_k.group
     k, b = rep_k.size, blk.size
@@ -319,17 +320,19 @@ def _solve_block(action: LinearAction, rep_k: Rep, blk: _Block, rtol: float) -> 
     N = max(4, math.ceil(2 * b / n_rows) + 3)  # generic points: enough rows per unknown, twice over
     x = _sample_points(N, dt, dev)
     eye = torch.eye(k, dtype=dt, device=dev)
+    gram = finite_gram_tensor(blk.fn, action, x)
+    if group.dim:
+        def phi(z: torch.Tensor) -> torch.Tensor:  # (N, k, k·b): Φ_{(a', β)}(z) = e_{a'} h_β(z)
+            h = blk.fn(z)  # broadcasting, not einsum: einsum under jvp imports torch._dynamo (seconds, once)
+            return (eye.to(h.dtype)[None, :, :, None] * h[:, None, None, :]).reshape(z.shape[0], k, k * b)
 
-    def phi(z: torch.Tensor) -> torch.Tensor:  # (N, k, k·b): Φ_{(a', β)}(z) = e_{a'} h_β(z)
-        h = blk.fn(z)  # broadcasting, not einsum: einsum under jvp imports torch._dynamo (seconds, once)
-        return (eye.to(h.dtype)[None, :, :, None] * h[:, None, None, :]).reshape(z.shape[0], k, k * b)
-
-    R = symmetry_residual_basis(phi, action, x).reshape(-1, k * b)  # (N·(d+r)·k, k·b)
+        L = lie_derivative_basis(phi, action, x).reshape(-1, k * b)  # (N·d·k, k·b)
+        gram = gram + L.T @ L
     # absolute scale: singular values of an O(1) constraint on these O(1) functions; without it a
     # constraint that vanishes identically (every C is a solution) would be judged relative to round-off
     hx = blk.fn(x)
     ref = math.sqrt(k * float((hx * hx).sum()) * n_rows / (k * b))
-    return nullspace_from_gram(R.T @ R, rtol=rtol, atol=rtol * ref, warn_gap=None)
+    return nullspace_from_gram(gram, rtol=rtol, atol=rtol * ref, warn_gap=None)
 
 
 def _blocks_for(kind: str, max_block: int) -> list[_Block]:

@@ -19,14 +19,16 @@ the data, not approximately.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from math import comb
 from typing import Any
 
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._validation import as_tensor, check_nonnegative, check_positive_int
+from .._validation import check_dense_unknowns, check_nonnegative, check_positive_int
 from ..groups import Group
 from ..lie import AffineAction, LinearAction, PolynomialBasis, polynomial_symmetry_operator
 from ..linalg import Nullspace, nullspace
@@ -48,10 +50,16 @@ def equivariant_polynomial_basis(
         raise TypeError(f"group must be a Group, got {type(group).__name__}")
     degree = check_positive_int(degree, "degree", minimum=0)
     rtol = check_nonnegative(rtol, "rtol")
+    if rtol >= 1:
+        raise ValueError(f"rtol must be in [0, 1) (relative to the largest singular value), got {rtol}")
     if rep_out is None:
         rep_out = trivial(group)
     if not isinstance(rep_out, Rep):
         raise TypeError(f"rep_out must be a Rep, got {type(rep_out).__name__}")
+    m = group.n - 1 if group.affine else (rep_in.size if isinstance(rep_in, Rep) else group.n)
+    n_gens = group.algebra.shape[0] + group.discrete.shape[0]
+    check_dense_unknowns(rep_out.size * comb(m + degree, degree), n_gens, "degree",
+                         f"degree {degree} in {m} variables with {rep_out.size} output(s)")
     if group.affine:
         if rep_in is not None:
             raise ValueError(f"{group.name} is affine: it acts on R^{group.n - 1} itself; leave rep_in=None")
@@ -82,32 +90,40 @@ class EquivariantPolynomialRegressor(RegressorMixin, BaseEstimator):
 
     :math:`F(x) = C\phi(x)`, ``vec(C) = B θ`` with ``B`` from
     :func:`equivariant_polynomial_basis`; ``θ`` minimises
-    :math:`\sum_n \|F(x_n) - y_n\|^2 + \alpha \|C\|_F^2`.
+    :math:`\sum_n \|F(x_n) - y_n\|^2 + \alpha \|C\|_F^2`. A scikit-learn regressor: input is
+    checked by ``validate_data`` (dense, finite, real, non-empty), parameters at ``fit``, and it
+    passes ``check_estimator``.
 
     Parameters
     ----------
-    group : Group
+    group : Group or callable
+        The symmetry, or a constructor ``n_features ↦ Group`` (``liekit.O``, ``liekit.Permutations``,
+        ``liekit.SignFlip``, …) called at ``fit`` with the number of features (the group is then ``group_``).
     rep_in : Rep, optional
         Representation on the inputs (default: the standard one; ``None`` for affine groups).
     rep_out : Rep, optional
         Representation on the outputs (default: trivial — invariant regression).
     degree : int
-        Largest polynomial degree.
+        Largest polynomial degree (the coefficients, k·P of them, at most
+        :data:`liekit._validation.MAX_DENSE_UNKNOWNS`).
     alpha : float
-        Ridge penalty on the coefficients.
+        Ridge penalty on the coefficients (≥ 0).
     rtol : float
-        Relative tolerance of the nullspace rank decision.
+        Relative tolerance of the nullspace rank decision, in [0, 1).
 
     Attributes
     ----------
+    group_ : Group
+        The group used.
     coef_ : ndarray, shape (k, P)
-        Coefficients on the monomials ``polynomial_basis_``.
+        Coefficients on the monomials ``polynomial_basis_`` (``k``: the size of ``rep_out``; without
+        ``rep_out``, the number of columns of ``y``, each an invariant polynomial).
     basis_ : Tensor, shape (kP, r)
         The equivariant coefficient basis; ``spectrum_`` holds its singular values.
     """
 
-    def __init__(self, group: Group, rep_in: Rep | None = None, rep_out: Rep | None = None, degree: int = 2,
-                 alpha: float = 0.0, rtol: float = 1e-8) -> None:
+    def __init__(self, group: Group | Callable[[int], Group], rep_in: Rep | None = None, rep_out: Rep | None = None,
+                 degree: int = 2, alpha: float = 0.0, rtol: float = 1e-8) -> None:
         self.group = group
         self.rep_in = rep_in
         self.rep_out = rep_out
@@ -115,45 +131,67 @@ class EquivariantPolynomialRegressor(RegressorMixin, BaseEstimator):
         self.alpha = alpha
         self.rtol = rtol
 
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True  # k outputs with rep_out
+        tags.regressor_tags.poor_score = True  # equivariant by construction: it cannot fit arbitrary targets
+        return tags
+
+    def _resolve_group(self, n_features: int) -> Group:
+        if isinstance(self.group, Group):
+            return self.group
+        if callable(self.group):
+            G = self.group(n_features)
+            if not isinstance(G, Group):
+                raise TypeError(f"group({n_features}) must return a Group, got {type(G).__name__}")
+            return G
+        raise TypeError(f"group must be a Group or a callable n_features -> Group, got {type(self.group).__name__}")
+
     def fit(self, X: Any, y: Any) -> EquivariantPolynomialRegressor:
+        X, y = validate_data(self, X, y, dtype=np.float64, multi_output=True, y_numeric=True)
         alpha = check_nonnegative(self.alpha, "alpha")
-        B, phi, ns = equivariant_polynomial_basis(self.group, self.rep_in, self.rep_out, self.degree, rtol=self.rtol)
+        G = self._resolve_group(X.shape[1])
+        B, phi, ns = equivariant_polynomial_basis(G, self.rep_in, self.rep_out, self.degree, rtol=self.rtol)
         k, P = (self.rep_out.size if self.rep_out is not None else 1), phi.size
+        if X.shape[1] != phi.m:
+            raise ValueError(f"X has {X.shape[1]} features, but {G.name} acts on R^{phi.m}: X must have shape"
+                             f" (N, {phi.m})")
         if B.shape[1] == 0:
             raise EmptyEquivariantSpaceError(
-                f"no non-zero equivariant polynomial of degree <= {self.degree} for {self.group.name}"
+                f"no non-zero equivariant polynomial of degree <= {self.degree} for {G.name}"
             )
-        Xt = as_tensor(X, "X", ndim=2)
-        if Xt.shape[1] != phi.m:
-            raise ValueError(f"X must have shape (N, {phi.m}), got {tuple(Xt.shape)}")
-        yt = as_tensor(y, "y", ndim=(1, 2))
-        self._y_1d = yt.ndim == 1
-        if yt.ndim == 1:
+        yt = torch.as_tensor(np.asarray(y, dtype=np.float64))
+        y_1d = yt.ndim == 1
+        if y_1d:
             yt = yt[:, None]
-        if yt.shape != (Xt.shape[0], k):
-            raise ValueError(
-                f"y must have shape ({Xt.shape[0]}, {k}) or ({Xt.shape[0]},) for k=1, got {tuple(yt.shape)}"
-            )
-        if Xt.shape[0] < 1:
-            raise ValueError("X must have at least one sample")
-        feats = phi(Xt)  # (N, P)
-        Z = torch.einsum("np,kpr->nkr", feats, B.reshape(k, P, -1)).reshape(-1, B.shape[1])
-        target = yt.reshape(-1)
+        if self.rep_out is None:  # invariant regression: each column of y its own invariant polynomial
+            Z, target = phi(torch.as_tensor(X)) @ B, yt
+        else:
+            if yt.shape[1] != k:
+                raise ValueError(f"y must have shape ({X.shape[0]}, {k}) or ({X.shape[0]},) for k=1, got"
+                                 f" {tuple(np.shape(y))}")
+            feats = phi(torch.as_tensor(X))  # (N, P)
+            Z = torch.einsum("np,kpr->nkr", feats, B.reshape(k, P, -1)).reshape(-1, B.shape[1])
+            target = yt.reshape(-1, 1)
         if alpha > 0:
             r = B.shape[1]
             Z = torch.cat([Z, alpha ** 0.5 * torch.eye(r, dtype=Z.dtype)])
-            target = torch.cat([target, target.new_zeros(r)])
-        theta = torch.linalg.lstsq(Z, target[:, None], driver="gelsd").solution[:, 0]
+            target = torch.cat([target, target.new_zeros(r, target.shape[1])])
+        theta = torch.linalg.lstsq(Z, target, driver="gelsd").solution  # (r, columns)
+        if self.rep_out is None:
+            coef = (B @ theta).T  # (columns of y, P)
+        else:
+            coef = (B @ theta[:, 0]).reshape(k, P)
+        theta = theta[:, 0] if theta.shape[1] == 1 else theta
+        self.group_ = G
         self.theta_ = theta.numpy()
-        self.coef_ = (B @ theta).reshape(k, P).numpy()
+        self.coef_ = coef.numpy()
         self.basis_, self.polynomial_basis_, self.spectrum_ = B, phi, ns
-        self.n_features_in_ = phi.m
+        self._y_1d = y_1d
         return self
 
     def predict(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "coef_")
-        Xt = as_tensor(X, "X", ndim=2)
-        if Xt.shape[1] != self.n_features_in_:
-            raise ValueError(f"X must have shape (N, {self.n_features_in_}), got {tuple(Xt.shape)}")
-        out = (self.polynomial_basis_(Xt) @ torch.as_tensor(self.coef_).T).numpy()
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        out = (self.polynomial_basis_(torch.as_tensor(X)) @ torch.as_tensor(self.coef_).T).numpy()
         return out[:, 0] if self._y_1d else out

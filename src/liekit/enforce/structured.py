@@ -119,25 +119,47 @@ class StructuredBasis:
         return W
 
     def dense(self) -> torch.Tensor:
-        """The orthonormal dense basis ``(out·in, dim)`` (row-major ``W``), only when it is small enough."""
+        """The orthonormal dense basis ``(out·in, dim)`` (row-major ``W``), only when it is small enough.
+
+        Columns are ordered block by block (pairs ``(i, j)`` as in ``blocks``), then ``(a, b, k)``.
+        """
         out, inn = self.shape
         if out * inn * max(self.dim, 1) > DENSE_LIMIT:
             raise ValueError(
                 f"the dense basis would have {out * inn} × {self.dim} entries (limit {DENSE_LIMIT}):"
-                " use the structured form (blocks, matrix(weights)) instead"
+                " use the structured form (blocks, matrix(weights), project, sample) instead"
             )
-        cols = []
         dtype = next(iter(self.blocks.values())).dtype if self.blocks else torch.float64
-        for (i, j), (nj, mi, r) in self.weight_shapes().items():
-            for a in range(nj):
-                for b in range(mi):
-                    for k in range(r):
-                        theta = torch.zeros(nj, mi, r, dtype=dtype)
-                        theta[a, b, k] = 1.0
-                        cols.append(self.matrix({(i, j): theta}).reshape(-1))
-        if not cols:
-            return torch.zeros(out * inn, 0, dtype=dtype)
-        return torch.stack(cols, dim=1)
+        B = torch.zeros(out * inn, self.dim, dtype=dtype)
+        col = 0
+        for (i, j), (n, m, r) in self.weight_shapes().items():
+            Q = self.blocks[(i, j)]  # (r, s_o, s_i)
+            po, pi = self.types_out.positions[j], self.types_in.positions[i]  # (n, s_o), (m, s_i)
+            rows = po[:, None, None, :, None] * inn + pi[None, :, None, None, :]  # (n, m, 1, s_o, s_i)
+            cols = col + torch.arange(n * m * r).reshape(n, m, r, 1, 1)
+            rows, cols = torch.broadcast_tensors(rows, cols)
+            vals = Q[None, None].expand(n, m, r, *Q.shape[1:])
+            B[rows.reshape(-1), cols.reshape(-1)] = vals.reshape(-1)
+            col += n * m * r
+        return B
+
+    def project(self, W: torch.Tensor) -> dict[tuple[int, int], torch.Tensor]:
+        r"""The weights of the orthogonal projection of a map ``W`` (out, in) onto the equivariant maps:
+        :math:`\theta_{abk} = \langle Q_k, W_{(j,a),(i,b)} \rangle_F`; ``matrix(project(W))`` is the projection."""
+        if not isinstance(W, torch.Tensor) or tuple(W.shape) != self.shape:
+            raise ValueError(f"W must be a tensor of shape {self.shape}")
+        out = {}
+        for (i, j), Q in self.blocks.items():
+            po, pi = self.types_out.positions[j].to(W.device), self.types_in.positions[i].to(W.device)
+            blk = W[po[:, :, None, None], pi[None, None, :, :]]  # (n, s_o, m, s_i)
+            out[(i, j)] = torch.einsum("asbt,kst->abk", blk, Q.to(dtype=W.dtype, device=W.device))
+        return out
+
+    def sample(self, generator: torch.Generator | None = None, dtype: torch.dtype = torch.float64
+               ) -> dict[tuple[int, int], torch.Tensor]:
+        """Standard normal weights for every block: ``matrix(sample())`` is a random equivariant map."""
+        return {key: torch.randn(*shape, generator=generator, dtype=dtype)
+                for key, shape in self.weight_shapes().items()}
 
 
 def product_part_types(types: PartTypes) -> PartTypes:

@@ -9,9 +9,16 @@ from importlib import import_module
 from importlib.util import find_spec
 
 #: every experiment, in report order (those whose module is not there yet are skipped)
-ORDER = ["sphere", "enforce", "discover", "promote", "recovery", "bergman", "params"]
+ORDER = ["sphere", "enforce", "discover", "promote", "recovery", "bergman", "params", "emlp"]
 
 EXPERIMENTS = [n for n in ORDER if find_spec(f"liekit.experiments.{n}") is not None]
+
+#: experiments that take hours at their published settings: run only when named (``liekit reproduce emlp``;
+#: ``--quick`` is their scaled-down form), never in the default ``liekit reproduce``
+LONG = ("emlp",)
+
+#: what ``liekit reproduce`` runs without names
+DEFAULT = [n for n in EXPERIMENTS if n not in LONG]
 
 
 def get(name: str):

@@ -119,16 +119,26 @@ SO_pq = SOpq
 
 
 def Lorentz() -> Group:
-    r"""The proper orthochronous Lorentz group SO⁺(1, 3), metric diag(1, −1, −1, −1)."""
+    r"""The proper orthochronous Lorentz group SO⁺(1, 3), metric diag(1, −1, −1, −1).
+
+    Equal to :func:`~liekit.groups.SO13p`. **Not** EMLP's ``Lorentz()``, which is the full O(1,3):
+    that is :func:`~liekit.groups.O13` (with :func:`~liekit.groups.SO13` for SO(1,3) = SO⁺(1,3) × {±I}).
+    """
     return SOpq(1, 3).with_name("Lorentz SO+(1,3)")
 
 
-def Sp(n: int) -> Group:
-    r"""Symplectic group Sp(n) acting on R^n (n even): :math:`A^T J + J A = 0`.
+def Sp(n: int | None = None, *, rank: int | None = None) -> Group:
+    r"""Symplectic group acting on R^n (n even): :math:`A^T J + J A = 0`.
 
     ``J = [[0, I], [-I, 0]]``; the algebra is :math:`\{J S : S = S^T\}`, dimension
-    :math:`m(2m+1)` with :math:`n = 2m`.
+    :math:`m(2m+1)` with :math:`n = 2m`. ``Sp(n)`` takes the **matrix size** n = 2m;
+    ``Sp(rank=m)`` takes the rank m, as EMLP's ``Sp(m)`` does (both build the same group:
+    ``Sp(rank=2) == Sp(4)``, acting on R⁴).
     """
+    if (n is None) == (rank is None):
+        raise TypeError("give the matrix size Sp(n) or the rank Sp(rank=m) (acting on R^{2m}), not both")
+    if rank is not None:
+        n = 2 * check_positive_int(rank, "rank")
     n = check_positive_int(n, "n", minimum=2)
     if n % 2:
         raise ValueError(f"Sp(n) needs an even matrix size n, got {n}")

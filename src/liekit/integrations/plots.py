@@ -1,28 +1,44 @@
-"""One figure style for every liekit report (matplotlib, Agg backend).
+"""One figure style for every liekit report (matplotlib; ``pip install 'liekit[plot]'``).
 
 * :func:`plot_spectrum` — singular values on a log scale with the tolerance drawn;
 * :func:`plot_generators` — generator matrices as heat maps with labelled axes;
 * :func:`plot_curves` — learning / error curves with min–max or ±std bands.
+
+The figures are built with matplotlib's object-oriented API (:class:`matplotlib.figure.Figure`),
+never through ``pyplot`` state: the user's backend is never changed (notebooks keep showing
+figures) and no figure is left registered with ``pyplot``. :func:`plot_spectrum` and
+:func:`plot_generators` return the :class:`~matplotlib.figure.Figure`; given ``ax=`` / ``fig=``
+they draw there and return that figure. :func:`plot_curves` draws into one axes and returns it.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from .._validation import require
+
 __all__ = ["plot_spectrum", "plot_generators", "plot_curves", "save"]
 
 
 def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
+    """``matplotlib.pyplot`` for callers that want it (the backend is left as the user set it)."""
+    require("matplotlib", extra="plot", purpose="figures")
     import matplotlib.pyplot as plt
 
     return plt
+
+
+def _figure(figsize: tuple[float, float]) -> Any:
+    """A new :class:`~matplotlib.figure.Figure` outside pyplot (no backend switch, nothing to close)."""
+    require("matplotlib", extra="plot", purpose="figures")
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=figsize)
 
 
 def _np(a: Any) -> np.ndarray:
@@ -37,7 +53,8 @@ def plot_spectrum(singular_values: Any, tol: float | None = None, *, ax: Any = N
 
     ``singular_values`` is an array or a result that carries its spectrum (a discovery result, a
     :class:`~liekit.linalg.Nullspace`, an equivariant basis): its ``tol`` and ``spectrum_title`` are
-    then the defaults. Values at or below ``tol`` (the nullspace) are drawn in red. Returns the axes.
+    then the defaults. Values at or below ``tol`` (the nullspace) are drawn in red; points are
+    numbered from 1. Returns the :class:`~matplotlib.figure.Figure` (that of ``ax`` when given).
     """
     if hasattr(singular_values, "singular_values"):
         result = singular_values
@@ -45,10 +62,9 @@ def plot_spectrum(singular_values: Any, tol: float | None = None, *, ax: Any = N
         title = title or getattr(result, "spectrum_title", None)
         singular_values = result.singular_values
     title = title or "singular values"
-    plt = _plt()
     sv = _np(singular_values).ravel()
     if ax is None:
-        _, ax = plt.subplots(figsize=(4.5, 3.2))
+        ax = _figure((4.5, 3.2)).subplots()
     idx = np.arange(1, len(sv) + 1)
     floor = np.finfo(float).tiny
     shown = np.maximum(sv, floor)
@@ -63,25 +79,25 @@ def plot_spectrum(singular_values: Any, tol: float | None = None, *, ax: Any = N
     ax.set_title(title)
     ax.legend(fontsize=7, loc="best")
     ax.grid(True, which="major", alpha=0.3)
-    return ax
+    return ax.figure
 
 
 def plot_generators(generators: Any, *, names: Sequence[str] | None = None, axis_labels: Sequence[str] | None = None,
                     title: str | None = None, fig: Any = None) -> Any:
     """Heat maps of ``r`` generator matrices ``(r, n, n)`` on a shared symmetric colour scale.
 
-    ``axis_labels`` name the coordinates (rows and columns). Returns the figure.
+    ``axis_labels`` name the coordinates (rows and columns); generators are titled ξ1, ξ2, … (numbered
+    from 1, as in ``SymmetryResult.report()``). Returns the :class:`~matplotlib.figure.Figure`.
     """
     if hasattr(generators, "generators"):  # a discovery result
         title = title or f"discovered generators ({generators.dim})"
         generators = generators.generators
-    plt = _plt()
     g = _np(generators)
     if g.ndim == 2:
         g = g[None]
     r, n, m = g.shape
     if fig is None:
-        fig = plt.figure(figsize=(2.6 * max(r, 1) + 0.8, 2.8))
+        fig = _figure((2.6 * max(r, 1) + 0.8, 2.8))
     axes = fig.subplots(1, max(r, 1), squeeze=False)[0]
     vmax = float(np.abs(g).max()) if g.size else 1.0
     im = None
@@ -109,12 +125,11 @@ def plot_curves(x: Any, curves: Mapping[str, Any], *, ax: Any = None, band: str 
                 title: str | None = None) -> Any:
     """Median curves with bands: ``curves[name]`` is ``(seeds, len(x))``.
 
-    ``band`` is ``"minmax"`` (min–max over seeds) or ``"std"`` (mean ± std, mean drawn).
+    ``band`` is ``"minmax"`` (min–max over seeds) or ``"std"`` (mean ± std, mean drawn). Returns the axes.
     """
-    plt = _plt()
     xs = _np(x)
     if ax is None:
-        _, ax = plt.subplots(figsize=(5, 3.4))
+        ax = _figure((5, 3.4)).subplots()
     for name, ys in curves.items():
         y = _np(ys)
         if y.ndim == 1:
@@ -142,12 +157,12 @@ def plot_curves(x: Any, curves: Mapping[str, Any], *, ax: Any = None, band: str 
 
 
 def save(fig_or_ax: Any, path: str | Path, dpi: int = 130) -> Path:
-    """Save a figure (or an axes' figure) as PNG and close it; returns the path."""
-    plt = _plt()
+    """Save a figure (or an axes' figure) as PNG; a figure opened through pyplot is closed. Returns the path."""
     fig = fig_or_ax.figure if hasattr(fig_or_ax, "figure") and not hasattr(fig_or_ax, "savefig") else fig_or_ax
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.tight_layout() if not getattr(fig, "_suptitle", None) else None
     fig.savefig(path, dpi=dpi)
-    plt.close(fig)
+    if "matplotlib.pyplot" in sys.modules:  # only pyplot-managed figures need closing; never import pyplot here
+        sys.modules["matplotlib.pyplot"].close(fig)
     return path

@@ -10,14 +10,14 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 
 class InvariantTransformer(TransformerMixin, BaseEstimator):
-    """Base class: validates input like scikit-learn (finite, 2-D, dense, numeric).
+    """Base class: validates input like scikit-learn (finite, 2-D, dense, numeric); float32 in, float32 out.
 
     Subclasses implement ``_fit(X)`` (store what ``transform`` needs, set
     ``n_features_out_``), ``_transform(X)`` and ``_feature_names(names_in)``.
     """
 
     def _validate(self, X: Any, *, reset: bool) -> np.ndarray:
-        return validate_data(self, X, reset=reset, dtype=np.float64, ensure_all_finite=True,
+        return validate_data(self, X, reset=reset, dtype=(np.float64, np.float32), ensure_all_finite=True,
                              accept_sparse=False, ensure_min_samples=1)
 
     def fit(self, X: Any, y: Any = None) -> InvariantTransformer:
@@ -27,10 +27,15 @@ class InvariantTransformer(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X: Any) -> np.ndarray:
-        """Invariant features, shape ``(n_samples, n_features_out_)``, float64."""
+        """Invariant features, shape ``(n_samples, n_features_out_)``, in the dtype of ``X`` (float32 or float64)."""
         check_is_fitted(self)
         X = self._validate(X, reset=False)
-        return np.ascontiguousarray(self._transform(X), dtype=np.float64)
+        return np.ascontiguousarray(self._transform(X), dtype=X.dtype)
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         """Names of the output features (built from the input names)."""

@@ -17,13 +17,21 @@ decided from its singular values (:func:`liekit.linalg.nullspace`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from math import comb
 from typing import Any
 
 import numpy as np
 import scipy.linalg
 import torch
 
-from .._validation import DEFAULT_DTYPE, as_tensor, check_nonnegative, check_positive_int
+from .._validation import (
+    DEFAULT_DTYPE,
+    as_tensor,
+    check_bool,
+    check_dense_unknowns,
+    check_nonnegative,
+    check_positive_int,
+)
 from ..groups import Group, SignFlip
 from ..lie import PolynomialBasis, as_action, polynomial_symmetry_operator, substitution_matrix
 from ..linalg import Nullspace, nullspace
@@ -130,9 +138,15 @@ def invariant_polynomials(
     :math:`[L_1; \dots; L_d; S_{g_1} - I; \dots; S_{g_r} - I]` (and of the row picking the
     constant term, when ``include_constant`` is false).
     """
-    input_dim(group)  # validates the type of group
+    m = input_dim(group)  # validates the type of group
     degree = check_positive_int(degree, "degree", minimum=0)
     rtol = check_nonnegative(rtol, "rtol")
+    if rtol >= 1:
+        raise ValueError(f"rtol must be in [0, 1) (relative to the largest singular value), got {rtol}")
+    include_constant = check_bool(include_constant, "include_constant")
+    G = group.group if isinstance(group, Rep) else group
+    check_dense_unknowns(comb(m + degree, degree), G.algebra.shape[0] + G.discrete.shape[0] + 1, "degree",
+                         f"degree {degree} in {m} variables")
     ops, basis = polynomial_symmetry_operator(group, degree)  # (d + r, P, P): L_ξ and S_g − I
     P = basis.size
     blocks = [ops.reshape(-1, P).to(DEFAULT_DTYPE).cpu()]
@@ -151,9 +165,10 @@ class InvariantPolynomialFeatures(InvariantTransformer):
 
     Parameters
     ----------
-    group : Group or Rep, optional
+    group : Group, Rep or callable, optional
         The symmetry; it must act on ``R^{n_features}``. ``None``: the sign flip
         ``x ↦ −x`` on the inputs (Bergman 2019), whose invariants are the even polynomials.
+        A callable ``n_features ↦ Group`` (``liekit.O``, ``liekit.Permutations``, …) is called at ``fit``.
     degree : int
         Maximal degree ``D``.
     include_constant : bool
@@ -175,7 +190,11 @@ class InvariantPolynomialFeatures(InvariantTransformer):
         self.rtol = rtol
 
     def _fit(self, X: np.ndarray) -> None:
-        group = SignFlip(X.shape[1]) if self.group is None else self.group
+        group = self.group
+        if group is None:
+            group = SignFlip(X.shape[1])
+        elif not isinstance(group, (Group, Rep)) and callable(group):
+            group = group(X.shape[1])
         m = input_dim(group)
         if m != X.shape[1]:
             raise ValueError(

@@ -4,6 +4,7 @@ from .action import Action, AffineAction, LinearAction, as_action
 from .condition import (
     algebra_element_action,
     casimir_matrix,
+    finite_gram_tensor,
     generator_scale,
     invariance_adjoint,
     invariance_gram,
@@ -27,7 +28,8 @@ __all__ = [
     "Action", "AffineAction", "LinearAction", "as_action", "evaluate_model", "lie_derivative",
     "lie_derivative_basis", "model_dtype_device", "PolynomialBasis", "monomial_derivative_matrices", "n_monomials",
     "polynomial_lie_derivative", "substitution_matrix", "algebra_gram", "iter_batches", "parameter_gram",
-    "symmetry_residual", "symmetry_residual_basis", "polynomial_symmetry_operator", "invariance_residual",
+    "symmetry_residual", "symmetry_residual_basis", "finite_gram_tensor", "polynomial_symmetry_operator",
+    "invariance_residual",
     "invariance_adjoint", "invariance_gram", "algebra_element_action", "sylvester_residual", "generator_scale",
     "casimir_matrix",
 ]

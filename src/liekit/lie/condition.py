@@ -43,7 +43,8 @@ from .derivative import _prepare, evaluate_model, lie_derivative, lie_derivative
 from .polynomial import PolynomialBasis, polynomial_lie_derivative, substitution_matrix
 
 __all__ = [
-    "symmetry_residual", "symmetry_residual_basis", "polynomial_symmetry_operator", "invariance_residual",
+    "symmetry_residual", "symmetry_residual_basis", "finite_gram_tensor", "polynomial_symmetry_operator",
+    "invariance_residual",
     "invariance_adjoint", "invariance_gram", "algebra_element_action", "sylvester_residual", "generator_scale",
     "casimir_matrix",
 ]
@@ -99,6 +100,36 @@ def symmetry_residual_basis(Phi: Any, action: Any, x: Any, *, rep_out: Any = Non
     L = lie_derivative_basis(Phi, act, xt, batch_size=batch_size)
     D = _finite_part(Phi, act, xt.to(dtype), basis=True)
     return L if D is None else torch.cat([L, D.to(L.dtype)], dim=1)
+
+
+def finite_gram_tensor(h: Any, action: Any, x: Any, *, rep_out: Any = None) -> torch.Tensor:
+    r"""The Gram matrix of the finite half of the condition for the family :math:`\Phi(z) = I_k \otimes h(z)^T`.
+
+    For coefficients ``C`` (``k × b``, row-major) and :math:`F(z) = C\,h(z)`, the rows
+    :math:`A_n = \Phi(g_j x_n) - \rho_{out}(g_j)\Phi(x_n)` of :func:`symmetry_residual_basis` give
+
+    .. math:: \sum_{j,n} A_n^T A_n = \sum_j I \otimes H^j_{gg} - \rho_j \otimes H^j_{gx}
+              - \rho_j^T \otimes (H^j_{gx})^T + \rho_j^T\rho_j \otimes H_{xx},
+              \qquad H_{uv} = \sum_n h(u_n)\, h(v_n)^T \ (b \times b),
+
+    so the ``N k × k b`` rows are never formed. ``h`` maps ``(N, m)`` to ``(N, b)``; returns ``(k b, k b)``.
+    """
+    act = as_action(action, rep_out)
+    xt = act.check_points(x)
+    k = act.out_dim
+    hx = h(xt)
+    b = hx.shape[1]
+    gram = hx.new_zeros((k * b, k * b))
+    if act.num_discrete == 0:
+        return gram
+    eye = torch.eye(k, dtype=hx.dtype, device=hx.device)
+    Hxx = hx.T @ hx
+    rho = act.discrete_fiber().to(dtype=hx.dtype, device=hx.device)
+    for j, gx in enumerate(act.discrete_base(xt).to(xt.dtype)):
+        hg = h(gx)
+        Hgg, Hgx, R = hg.T @ hg, hg.T @ hx, rho[j]
+        gram = gram + torch.kron(eye, Hgg) - torch.kron(R, Hgx) - torch.kron(R.T, Hgx.T) + torch.kron(R.T @ R, Hxx)
+    return gram
 
 
 def polynomial_symmetry_operator(action: Any, degree: int, *, rep_out: Any = None

@@ -154,6 +154,7 @@ class LearnedSymmetry:
         return {"t_end": t_end, "steps": steps, "samples": n, "per_generator": out}
 
 
+@torch.random.fork_rng()  # seeds its own stream: the caller's global torch RNG is left as it was
 def learn_symmetries(
     loss: ParameterLoss,
     n_generators: int = 1,

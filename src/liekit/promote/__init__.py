@@ -6,7 +6,9 @@ in θ; its minimisers keep as large a symmetry subalgebra as the data allow.
 
 * :class:`LieDerivativeOperator` — θ ↦ M(θ) (exact on polynomial coefficients or sampled,
   reduced by QR so that its size does not grow with the number of samples);
-* :class:`SymmetryPromotingRegressor` — scikit-learn estimator (ADMM or cvxpy);
+* :class:`SymmetryPromotingRegressor` — scikit-learn estimator (ADMM or cvxpy): an adaptively
+  reweighted penalty (:mod:`.adaptive`: :func:`promote_fit`, :func:`promotion_path`), alpha by
+  cross-validation or a noise rule (:mod:`.selection`), a refit inside the kept subalgebra;
 * :class:`SymmetryPromotingSINDyOptimizer` — a pysindy optimizer (imported lazily);
 * :func:`nuclear_norm_penalty`, :func:`layerwise_nuclear_norm_penalty` — torch penalties;
 * solvers: :func:`solve_admm`, :func:`solve_cvxpy`, :func:`interpolate_admm`,
@@ -15,6 +17,7 @@ in θ; its minimisers keep as large a symmetry subalgebra as the data allow.
 
 from typing import Any
 
+from .adaptive import PromotedFit, promote_fit, promotion_path, refit_in_subalgebra
 from .operator import LieDerivativeOperator
 from .penalty import layerwise_nuclear_norm_penalty, lie_derivative_matrix, nuclear_norm_penalty
 from .regression import SymmetryPromotingRegressor
@@ -24,6 +27,7 @@ __all__ = [
     "LieDerivativeOperator", "SymmetryPromotingRegressor", "SymmetryPromotingSINDyOptimizer",
     "nuclear_norm_penalty", "layerwise_nuclear_norm_penalty", "lie_derivative_matrix", "SolverResult",
     "interpolate_admm", "interpolate_cvxpy", "objective", "solve_admm", "solve_cvxpy", "svt",
+    "PromotedFit", "promote_fit", "promotion_path", "refit_in_subalgebra",
 ]
 
 

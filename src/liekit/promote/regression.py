@@ -9,8 +9,13 @@ For a model linear in its parameters, :math:`F_\theta(x) = \Phi(x)\theta`
 The penalty is the nuclear norm of the Lie-derivative map from the candidate algebra
 (orthonormal basis) to sections; it is convex in θ and its minimisers keep as large a
 subalgebra of symmetries as the data allow — symmetry is broken only where the data insist.
-After fitting, ``symmetry_`` is the nullspace over ξ of the fitted model's Lie-derivative
-map (with its spectrum): the subalgebra the model kept.
+
+liekit solves it as :mod:`liekit.promote.adaptive` describes — the paper's penalty, then the
+same penalty in an adaptive metric on the algebra, then a least-squares refit with the kept
+subalgebra enforced exactly — and chooses alpha by cross-validation (``alpha="cv"``, the
+default) or by a noise-level rule (``alpha="noise"``). ``symmetry_`` is the nullspace over ξ
+of the final model's Lie-derivative map, decided by the rank rule relative to the noise
+level of that map (:func:`liekit.promote.selection.model_symmetry`).
 """
 
 from __future__ import annotations
@@ -20,16 +25,22 @@ from typing import Any
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._validation import as_tensor, check_nonnegative, check_positive_int
+from .._validation import check_nonnegative, check_positive_int
+from ..groups import Group
 from ..lie import PolynomialBasis, as_action, evaluate_model
-from ..linalg import Nullspace, nullspace
+from ..linalg import Nullspace
+from ..reps import trivial
+from .adaptive import PromotedFit, refit_in_subalgebra
 from .operator import LieDerivativeOperator
-from .solvers import SolverResult, interpolate_admm, interpolate_cvxpy, objective, psd_range, solve_admm, solve_cvxpy
+from .selection import fit_promoted, model_symmetry
+from .solvers import SolverResult, interpolate_admm, interpolate_cvxpy, objective, psd_range
 
 __all__ = ["SymmetryPromotingRegressor", "check_linear_basis", "design_tensor", "normal_equations"]
 
 SOLVERS = ("auto", "admm", "prox", "cvxpy", "cvxpy-scs")
+GEOMETRIES = ("auto", "coefficients", "data", "reference")
 
 
 def check_linear_basis(basis: Any, in_dim: int) -> Any:
@@ -84,80 +95,133 @@ class SymmetryPromotingRegressor(RegressorMixin, BaseEstimator):
 
     Parameters
     ----------
-    candidate : Group, Rep or Action
+    candidate : Group, Rep, Action, or callable ``n_features -> Group``
         The candidate symmetry group acting on inputs ``R^m`` (a group acts by its standard
-        or affine action; a rep is the input representation).
+        or affine action; a rep is the input representation; a callable such as
+        ``liekit.groups.SO`` is called with the number of features at ``fit``).
     basis : int, PolynomialBasis or callable
         The model family: a polynomial degree (all monomials up to it), a
         :class:`~liekit.lie.PolynomialBasis`, or basis functions ``Φ: (N, m) -> (N, p)``
         / ``(N, k, p)`` in torch (linear in the parameters).
-    alpha : float ≥ 0
-        Penalty weight (0 is plain least squares).
+    alpha : float ≥ 0, "cv" or "noise"
+        Penalty weight; ``"cv"`` (default): ``cv``-fold cross-validation of the refit model on a
+        path of ``n_alphas`` values below :func:`~liekit.promote.adaptive.alpha_max`; ``"noise"``:
+        on the same path, the largest kept subalgebra whose refit an F-test at ``level`` does not
+        reject against least squares (needs ``noise`` or more samples than parameters).
     rep_out : Rep, optional
         How outputs transform (default trivial: invariant scalar functions).
-    solver : {'auto', 'admm', 'prox', 'cvxpy', 'cvxpy-scs'}
-        'auto'/'admm'/'prox' use liekit's ADMM with singular value thresholding (torch);
-        'cvxpy' is the Clarabel reference, 'cvxpy-scs' the paper's SCS.
-    discretisation : {'auto', 'exact', 'samples'}
-        'exact' on polynomial coefficients (polynomial bases under linear / affine
-        actions; 'auto' picks it when possible), 'samples' the empirical L² on
-        ``penalty_points`` (default: the training inputs).
-    penalty_points : array-like (M, m), optional
-        Where to discretise the sampled penalty.
-    symmetry_rtol : float
-        Relative tolerance of the rank decision for ``symmetry_``.
-    interpolate : bool
-        Solve the limit ``alpha → 0⁺`` instead: the least-squares solution of smallest
-        penalty, :math:`\min R(\theta)` s.t. :math:`H\theta = g` (the normal equations;
-        for fewer data than parameters, :math:`\Phi\theta = y`). This is the paper's
-        minimum-nuclear-norm interpolation for noise-free data.
+    geometry : {'auto', 'coefficients', 'data', 'reference'}
+        Inner product on the functions ``L_ξ F`` inside the nuclear norm: Euclidean on monomial
+        coefficients (exact; 'auto' picks it for polynomial bases under linear / affine actions,
+        else 'data'), the empirical L² of the training inputs, or the L² of a reference measure
+        sampled at ``penalty_points`` (default: 2048 uniform points in the data's bounding box —
+        the paper's sampled evaluation). ``docs/promote.md`` compares them.
+    reweights : int ≥ 0
+        Adaptive re-solves (the metric on the algebra from the previous fit,
+        :func:`~liekit.promote.adaptive.algebra_weight`); 0 is the paper's plain penalty.
     refit : bool
-        After the promoted fit, refit by least squares among the models that keep the
-        subalgebra found (θ with :math:`M(\theta)\,\xi = 0` for ξ in ``symmetry_``) —
-        removes the shrinkage of the penalty, keeps the selected symmetry exactly.
+        Final model: least squares with the kept subalgebra enforced exactly (default) instead
+        of the shrunk penalised solution.
+    noise : float, optional
+        Standard deviation of the target noise, if known (else estimated from the residual).
+    symmetry_rtol : float, optional
+        A relative tolerance for ``symmetry_`` instead of the noise-aware rule.
+    solver : {'auto', 'admm', 'prox', 'cvxpy', 'cvxpy-scs'}
+        liekit's ADMM with singular value thresholding, or cvxpy (Clarabel / the paper's SCS).
+    interpolate : bool
+        The limit ``alpha → 0⁺`` with the plain penalty: :math:`\min R(\theta)` s.t. the normal
+        equations hold (the paper's minimum-nuclear-norm interpolation for noise-free data).
+    cv, n_alphas, random_state, level :
+        Folds, path length, fold shuffling seed, and the F-test level of ``alpha="noise"``.
 
     Attributes
     ----------
     coef_ : ndarray (p,)
-        Fitted θ (for a polynomial basis with ``k`` outputs: row-major ``vec(C)``, ``C`` (k, P)).
+        Final θ (for a polynomial basis with ``k`` outputs: row-major ``vec(C)``, ``C`` (k, P)).
+    coef_penalised_ : ndarray (p,)
+        The penalised solution before the refit.
+    alpha_ : float
+        The alpha used (0 when least squares won).
+    kept_ : Tensor (d, r)
+        Basis of the subalgebra the penalty kept (enforced by the refit).
+    path_ : PathResult or None
+        Alphas, kept dimensions and scores of the path (``alpha`` "cv" / "noise").
+    noise_ : float or None
+        The noise level used (given or estimated).
     operator_ : LieDerivativeOperator
-        The (reduced) map θ ↦ M(θ).
     symmetry_ : Nullspace
-        Nullspace over ξ of M(coef_) — the kept subalgebra — with the singular values.
+        Nullspace over ξ of M(coef_) — the symmetry of the final model — with the singular values.
     generators_ : Tensor (r, n, n)
-        The kept subalgebra as matrices (when the candidate has an algebra).
+        ``symmetry_`` as matrices (when the candidate has an algebra).
     objective_, n_iter_ : float, int
     """
 
     def __init__(
-        self, candidate: Any = None, basis: Any = 2, alpha: float = 1.0, *, rep_out: Any = None,
-        solver: str = "auto", discretisation: str = "auto", penalty_points: Any = None,
-        symmetry_rtol: float = 1e-6, interpolate: bool = False, refit: bool = False, tol: float = 1e-10,
-        max_iter: int = 50000,
+        self, candidate: Any = None, basis: Any = 2, alpha: float | str = "cv", *, rep_out: Any = None,
+        geometry: str = "auto", penalty_points: Any = None, reweights: int = 2, refit: bool = True,
+        noise: float | None = None, symmetry_rtol: float | None = None, solver: str = "auto",
+        interpolate: bool = False, cv: int = 5, n_alphas: int = 10, random_state: int | None = 0,
+        level: float = 0.01, tol: float = 1e-8, max_iter: int = 50000,
     ) -> None:
         self.candidate = candidate
         self.basis = basis
         self.alpha = alpha
         self.rep_out = rep_out
-        self.solver = solver
-        self.discretisation = discretisation
+        self.geometry = geometry
         self.penalty_points = penalty_points
-        self.symmetry_rtol = symmetry_rtol
+        self.reweights = reweights
         self.refit = refit
+        self.noise = noise
+        self.symmetry_rtol = symmetry_rtol
+        self.solver = solver
         self.interpolate = interpolate
+        self.cv = cv
+        self.n_alphas = n_alphas
+        self.random_state = random_state
+        self.level = level
         self.tol = tol
         self.max_iter = max_iter
 
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        tags.target_tags.single_output = True
+        return tags
+
     # -- helpers ----------------------------------------------------------------------------
-    def _setup(self) -> tuple[Any, Any]:
-        if self.candidate is None:
-            raise ValueError("candidate must be given: a Group, Rep or Action")
-        check_nonnegative(self.alpha, "alpha")
+    def _action(self, n_features: int | None = None, n_outputs: int = 1) -> Any:
+        cand = self.candidate
+        if cand is None:
+            raise ValueError("candidate must be given: a Group, Rep, Action or a callable n_features -> Group")
+        if callable(cand) and not hasattr(cand, "affine_generators") and not hasattr(cand, "algebra") \
+                and not hasattr(cand, "group"):
+            if n_features is None:
+                n_features = self.n_features_in_
+            cand = cand(n_features)
+        rep_out = self.rep_out
+        if rep_out is None and n_outputs > 1 and isinstance(cand, Group):  # k invariant outputs
+            rep_out = n_outputs * trivial(cand)
+        return as_action(cand, rep_out)
+
+    def _setup(self, n_features: int, n_outputs: int = 1) -> tuple[Any, Any]:
+        if isinstance(self.alpha, str):
+            if self.alpha not in ("cv", "noise"):
+                raise ValueError(f"alpha must be a number >= 0, 'cv' or 'noise', got {self.alpha!r}")
+        else:
+            check_nonnegative(self.alpha, "alpha")
         if self.solver not in SOLVERS:
             raise ValueError(f"solver must be one of {SOLVERS}, got {self.solver!r}")
-        if self.discretisation not in ("auto", "exact", "samples"):
-            raise ValueError(f"discretisation must be 'auto', 'exact' or 'samples', got {self.discretisation!r}")
-        act = as_action(self.candidate, self.rep_out)
+        if self.geometry not in GEOMETRIES:
+            raise ValueError(f"geometry must be one of {GEOMETRIES}, got {self.geometry!r}")
+        check_positive_int(self.reweights, "reweights", minimum=0)
+        act = self._action(n_features, n_outputs)
+        if act.n_generators == 0:
+            raise ValueError(f"the candidate has a zero-dimensional Lie algebra for n_features = {n_features}:"
+                             " there is no continuous symmetry to promote")
+        if act.in_dim != n_features:
+            raise ValueError(
+                f"X has {n_features} features but the candidate acts on R^{act.in_dim}: wrong candidate size or wrong X"
+            )
         return act, check_linear_basis(self.basis, act.in_dim)
 
     def _operator(self, act: Any, basis: Any, X: torch.Tensor) -> LieDerivativeOperator:
@@ -167,95 +231,105 @@ class SymmetryPromotingRegressor(RegressorMixin, BaseEstimator):
                 act.affine_generators()
             except TypeError:
                 exact_ok = False
-        mode = self.discretisation
-        if mode == "exact" and not exact_ok:
+        mode = self.geometry
+        if mode == "coefficients" and not exact_ok:
             raise ValueError(
-                "discretisation='exact' needs a polynomial basis (min_degree 0) and a linear or affine action"
+                "geometry='coefficients' needs a polynomial basis (min_degree 0) and a linear or affine action"
             )
-        if mode == "exact" or (mode == "auto" and exact_ok):
+        if mode == "coefficients" or (mode == "auto" and exact_ok):
             return LieDerivativeOperator.from_polynomial(act, basis.degree).to(X.device)
-        pts = X if self.penalty_points is None else act.check_points(self.penalty_points, "penalty_points").to(X)
+        if mode == "reference" or self.penalty_points is not None:
+            pts = self._reference_points(act, X)
+        else:
+            pts = X
         return LieDerivativeOperator.from_samples(basis, act, pts)
 
-    def _check_X(self, X: Any, in_dim: int) -> torch.Tensor:
-        Xt = as_tensor(X, "X", ndim=2, allow_empty=False)
-        if Xt.shape[1] != in_dim:
-            raise ValueError(
-                f"X has {Xt.shape[1]} features but the candidate acts on R^{in_dim}: wrong candidate size or wrong X"
-            )
-        return Xt
+    def _reference_points(self, act: Any, X: torch.Tensor) -> torch.Tensor:
+        if self.penalty_points is not None:
+            return act.check_points(self.penalty_points, "penalty_points").to(X)
+        gen = torch.Generator().manual_seed(0)
+        lo, hi = X.min(0).values.cpu(), X.max(0).values.cpu()
+        return (lo + (hi - lo) * torch.rand(2048, X.shape[1], generator=gen, dtype=X.dtype)).to(X.device)
+
+    def _to_tensor(self, X: Any, reset: bool, y: Any = "no_validation") -> tuple[torch.Tensor, torch.Tensor | None]:
+        device = X.device if isinstance(X, torch.Tensor) else None
+        Xn = X.detach().cpu().numpy() if isinstance(X, torch.Tensor) else X
+        if isinstance(y, str) and y == "no_validation":
+            Xv = validate_data(self, Xn, reset=reset, dtype=np.float64)
+            return torch.as_tensor(np.array(Xv), device=device), None
+        yn = y.detach().cpu().numpy() if isinstance(y, torch.Tensor) else y
+        Xv, yv = validate_data(self, Xn, yn, reset=reset, dtype=np.float64, multi_output=True, y_numeric=True)
+        yt = torch.as_tensor(np.array(yv, dtype=np.float64), device=device)
+        return torch.as_tensor(np.array(Xv), device=device), yt
 
     # -- scikit-learn API -------------------------------------------------------------------
     def fit(self, X: Any, y: Any) -> SymmetryPromotingRegressor:
-        """Fit θ by least squares + ``alpha``·R(θ); sets ``coef_``, ``symmetry_``, ``generators_``."""
-        act, basis = self._setup()
-        Xt = self._check_X(X, act.in_dim)
-        yt = as_tensor(y, "y", ndim=(1, 2), device=Xt.device)
-        if yt.shape[0] != Xt.shape[0]:
-            raise ValueError(f"X and y have different numbers of samples: {Xt.shape[0]} and {yt.shape[0]}")
+        """Fit θ (see the class docstring); sets ``coef_``, ``kept_``, ``path_``, ``symmetry_``, ``generators_``."""
+        Xt, yt = self._to_tensor(X, True, y)
+        assert yt is not None
+        act, basis = self._setup(Xt.shape[1], 1 if yt.ndim == 1 else yt.shape[1])
         k = act.out_dim
         y2 = yt[:, None] if yt.ndim == 1 else yt
         if y2.shape[1] != k:
             raise ValueError(f"y has {y2.shape[1]} output(s) but rep_out has size {k}")
         A = design_tensor(basis, Xt, k)
-        H, g, c = normal_equations(A, y2)
         op = self._operator(act, basis, Xt)
         if op.n_parameters != A.shape[-1]:
             raise ValueError(f"operator has {op.n_parameters} parameters but the basis has {A.shape[-1]}")
-        res = self._solve(op, H, g, c)
+        H, g, c = normal_equations(A, y2)
+        if self.interpolate:
+            res = self._interpolate(op, H, g, c)
+            fit, self.path_, self.noise_ = PromotedFit(0.0, res.theta, op.K.new_zeros(op.n_generators, 0),
+                                                       res.theta, torch.eye(op.n_generators).to(H), [res]), None, None
+        else:
+            fit, self.path_, self.noise_ = fit_promoted(
+                op, A, y2, alpha=self.alpha, noise=self.noise, cv=self.cv, n_alphas=self.n_alphas,
+                random_state=self.random_state, level=self.level, reweights=self.reweights, eps=1e-2,
+                solver="admm" if self.solver in ("auto", "admm", "prox") else self.solver, tol=self.tol,
+                max_iter=self.max_iter)
+        theta = fit.theta_refit if (self.refit and not self.interpolate) else fit.theta
+        res = fit.results[-1] if fit.results else None
         self.operator_ = op
         self.solver_result_ = res
-        self.coef_ = res.theta.detach().cpu().numpy()
-        self.objective_ = res.objective
-        self.n_iter_ = res.iterations
-        self.n_features_in_ = act.in_dim
+        self.alpha_ = fit.alpha
+        self.kept_ = fit.kept
+        self.coef_penalised_ = fit.theta.detach().cpu().numpy()
+        self.coef_ = theta.detach().cpu().numpy()
+        self.objective_ = objective(op, H, g, c, fit.alpha, fit.theta)
+        self.n_iter_ = sum(r.iterations for r in fit.results)
         self.n_outputs_ = k
         self.basis_ = basis
         self._y_ndim = yt.ndim
-        self.symmetry_: Nullspace = op.symmetry(res.theta, rtol=self.symmetry_rtol)
-        if self.refit:
-            self.coef_ = self._refit(op, H, g, res.theta).cpu().numpy()
+        self.symmetry_: Nullspace = model_symmetry(op, theta, H, self.noise_, Xt.shape[0], self.symmetry_rtol)
         group = getattr(act, "group", None)
         if group is not None and group.dim == op.n_generators:
             self.generators_ = torch.einsum("dr,dij->rij", self.symmetry_.basis, group.algebra.to(self.symmetry_.basis))
         return self
 
-    def _refit(self, op: LieDerivativeOperator, H: torch.Tensor, g: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
-        """Least squares over {θ : M(θ) ξ = 0 for ξ in the kept subalgebra}."""
-        Vh = self.symmetry_.basis.to(op.K)
-        if Vh.shape[1] == 0:
-            return torch.linalg.lstsq(H, g[:, None]).solution[:, 0]
-        C = torch.einsum("rdp,ds->rsp", op.K, Vh).reshape(-1, op.n_parameters)
-        Nt = nullspace(C, warn_gap=None).basis.to(H)
-        z = torch.linalg.lstsq(Nt.T @ H @ Nt, (Nt.T @ g)[:, None]).solution[:, 0]
-        return Nt @ z
+    def _interpolate(self, op: LieDerivativeOperator, H: torch.Tensor, g: torch.Tensor, c: float) -> SolverResult:
+        w, Vp = psd_range(H, 1e-6)  # the data's range: σ = √λ above 1e-6 σ₁
+        rhs = (Vp.T @ g) / w
+        if self.solver in ("cvxpy", "cvxpy-scs"):
+            ref = "CLARABEL" if self.solver == "cvxpy" else "SCS"
+            res = interpolate_cvxpy(op, Vp.T.contiguous(), rhs, solver=ref)
+        else:
+            res = interpolate_admm(op, Vp.T.contiguous(), rhs, tol=self.tol, max_iter=self.max_iter)
+        res.objective = objective(op, H, g, c, 0.0, res.theta)
+        return res
 
-    def _solve(self, op: LieDerivativeOperator, H: torch.Tensor, g: torch.Tensor, c: float) -> SolverResult:
-        alpha = float(self.alpha)
-        if self.interpolate:
-            w, Vp = psd_range(H, 1e-6)  # the data's range: σ = √λ above 1e-6 σ₁
-            rhs = (Vp.T @ g) / w
-            if self.solver in ("cvxpy", "cvxpy-scs"):
-                ref = "CLARABEL" if self.solver == "cvxpy" else "SCS"
-                res = interpolate_cvxpy(op, Vp.T.contiguous(), rhs, solver=ref)
-            else:
-                res = interpolate_admm(op, Vp.T.contiguous(), rhs, tol=self.tol, max_iter=self.max_iter)
-            res.objective = objective(op, H, g, c, 0.0, res.theta)
-            return res
-        if self.solver == "cvxpy":
-            return solve_cvxpy(op, H, g, c, alpha)
-        if self.solver == "cvxpy-scs":
-            return solve_cvxpy(op, H, g, c, alpha, solver="SCS", eps=1e-9, max_iters=100000)
-        return solve_admm(op, H, g, c, alpha, tol=self.tol, max_iter=self.max_iter)
+    def refit_to(self, kept: Any, X: Any, y: Any) -> np.ndarray:
+        """Least-squares coefficients on ``(X, y)`` with the subalgebra ``kept`` (d, r) enforced exactly."""
+        check_is_fitted(self)
+        Xt, yt = self._to_tensor(X, False, y)
+        assert yt is not None
+        A = design_tensor(self.basis_, Xt, self.n_outputs_)
+        H, g, _ = normal_equations(A, yt[:, None] if yt.ndim == 1 else yt)
+        return refit_in_subalgebra(self.operator_, H, g, torch.as_tensor(np.asarray(kept)).to(H)).cpu().numpy()
 
     def predict(self, X: Any) -> np.ndarray:
         """``Φ(X) θ``: shape ``(N,)`` for scalar targets, ``(N, k)`` otherwise."""
-        if not hasattr(self, "coef_"):
-            from sklearn.exceptions import NotFittedError
-
-            raise NotFittedError("this SymmetryPromotingRegressor is not fitted yet: call fit first")
-        act = as_action(self.candidate, self.rep_out)
-        Xt = self._check_X(X, act.in_dim)
+        check_is_fitted(self)
+        Xt, _ = self._to_tensor(X, False)
         A = design_tensor(self.basis_, Xt, self.n_outputs_)
         out = (A @ torch.as_tensor(self.coef_, dtype=A.dtype, device=A.device)).cpu().numpy()
         return out[:, 0] if self._y_ndim == 1 else out

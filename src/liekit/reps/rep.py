@@ -59,7 +59,7 @@ def _as_columns(v: torch.Tensor, size: int, name: str = "v") -> tuple[torch.Tens
 
 #: Attributes that define a representation's value: set once in ``__init__``, never reassigned.
 _FROZEN = frozenset({"group", "parts", "factors", "rep", "_alg", "_disc", "_elem", "_name", "_offsets", "_shape",
-                     "elements", "power", "m"})
+                     "elements", "power", "m", "_calg", "_cdisc", "_op", "_args", "basis", "index", "parent"})
 
 
 class Rep:
@@ -257,6 +257,11 @@ class Rep:
     @property
     def dual(self) -> Rep:
         return DualRep(self)
+
+    def of(self, product: Group, index: int | None = None) -> Rep:
+        """This representation of a factor lifted to a direct product containing it (:func:`~liekit.reps.lift`)."""
+        from .factor import lift
+        return lift(self, product, index)
 
     @property
     def T(self) -> Rep:  # noqa: N802 - EMLP spelling

@@ -1,0 +1,324 @@
+"""Benchmark: liekit's EquivariantMLP against EMLP 1.0.3 on EMLP's own tasks, in one run.
+
+(a) Cross-check of the data: EMLP's dataset classes (``emlp.datasets.O5Synthetic``, ``Inertia``,
+    ``ParticleInteraction``) generate a few samples in EMLP's venv; liekit's target formulas and
+    normalisation statistics (:mod:`liekit.experiments.emlp_tasks`) are evaluated on the same
+    inputs and must agree to rounding.
+(b) Training, same data for both: liekit generates each task, both frameworks get the identical
+    train / test arrays and EMLP's normalisation, and train the same architecture size (3 hidden
+    layers, EMLP's ``uniform_rep(384)`` hidden representation; liekit's allocation of it is
+    :func:`liekit.experiments.emlp.emlp_hidden`) with EMLP's optimiser settings (Adam 3e-3,
+    batch min(500, N), ``min(900000/N, 1000)`` epochs, capped by ``--max-epochs``). Measured per
+    model: build time, wall time per epoch (EMLP's first epoch, which includes jit compilation,
+    reported apart), test MSE, peak RSS of the process. Each model trains in its own fresh process.
+    Both in float32 (EMLP's default; liekit's layers take ``dtype=``).
+
+objax 1.8.0's ``Jit`` refers to ``jax.sharding.PmapSharding``, which jax 0.10.2 no longer has; the EMLP
+worker defines a placeholder class of that name before importing objax (nothing here is pmap-sharded, so
+objax's check takes the same branch it would have taken). EMLP runs in its own venv
+(``--emlp-python``, default /tmp/emlp-venv/bin/python; recipe in ../shared/baselines.md) with ``TQDM_DISABLE=1``.
+
+    python benchmarks/emlp.py [--tasks O5Synthetic Inertia ParticleInteraction] [--sizes 30 300]
+                              [--max-epochs 1000] [--seeds 1] [--ch 384] [--no-emlp]
+
+Writes benchmarks/results/emlp.md and .json. The machine is shared (2 cores): timings are noisy;
+ratios from one run are what count.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import shlex
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from liekit.experiments.emlp import PUBLISHED, emlp_epochs, published_median  # noqa: E402
+from liekit.experiments.emlp_tasks import (  # noqa: E402
+    inertia_target,
+    make_task,
+    o5_stats,
+    o5_target,
+    particle_stats,
+    particle_target,
+)
+
+EMLP_GROUP = {"O5Synthetic": "O(5)", "Inertia": "O(3)", "ParticleInteraction": "Lorentz()"}
+EMLP_REPS = {"O5Synthetic": ("2*V", "Scalar"), "Inertia": ("5*Scalar+5*V", "T(2)"),
+             "ParticleInteraction": ("4*V", "Scalar")}
+
+EMLP_CROSSCHECK = r'''
+import json, sys, numpy as np
+from emlp.datasets import O5Synthetic, Inertia, ParticleInteraction
+out = {}
+for name, cls in (("O5Synthetic", O5Synthetic), ("Inertia", Inertia), ("ParticleInteraction", ParticleInteraction)):
+    np.random.seed(0)
+    ds = cls(64)
+    out[name] = {"X": ds.X.tolist(), "Y": ds.Y.tolist(),
+                 "stats": [np.asarray(s, dtype=float).tolist() for s in ds.stats]}
+json.dump(out, open(sys.argv[1], "w"))
+'''
+
+EMLP_TRAIN = r'''
+import json, resource, sys, time, numpy as np
+cfg = json.load(open(sys.argv[1]))
+d = np.load(cfg["data"])
+t_imp = time.perf_counter()
+import jax, jax.sharding
+if not hasattr(jax.sharding, "PmapSharding"):  # objax 1.8.0 tests isinstance(x, PmapSharding), gone in jax 0.10
+    jax.sharding.PmapSharding = type("PmapSharding", (), {})  # no array is one on a single CPU device
+import objax, jax.numpy as jnp
+from emlp.nn import EMLP, MLP, Standardize
+from emlp.groups import O, Lorentz
+from emlp.reps import V, Scalar, T
+imp = time.perf_counter() - t_imp
+G = eval(cfg["group"])
+rep_in, rep_out = eval(cfg["rep_in"]), eval(cfg["rep_out"])
+np.random.seed(cfg["seed"])
+objax.random.DEFAULT_GENERATOR.seed(cfg["seed"])
+t0 = time.perf_counter()
+net = (EMLP if cfg["network"] == "EMLP" else MLP)(rep_in, rep_out, G, ch=cfg["ch"], num_layers=cfg["layers"])
+build = time.perf_counter() - t0
+stats = [d["mx"], d["sx"], d["my"], d["sy"]]
+model = Standardize(net, [s.astype(np.float32) for s in stats])
+opt = objax.optimizer.Adam(model.vars())
+def loss(x, y):
+    return ((model(x, training=True) - y) ** 2).mean()
+gv = objax.GradValues(loss, model.vars())
+def train_op(x, y, lr):
+    g, v = gv(x, y)
+    opt(lr, g)
+    return v
+train_op = objax.Jit(train_op, gv.vars() + opt.vars())
+predict = objax.Jit(objax.ForceArgs(model.__call__, training=False), model.vars())
+X, Y = d["X"].astype(np.float32), d["y"].astype(np.float32)
+Xt, Yt = d["Xt"].astype(np.float32), d["yt"].astype(np.float32)
+n = X.shape[0]; b = min(cfg["bs"], n)
+times = []
+for e in range(cfg["epochs"]):
+    t = time.perf_counter()
+    perm = np.random.permutation(n)
+    for i in range(0, n, b):
+        idx = perm[i:i + b]
+        v = train_op(X[idx], Y[idx], cfg["lr"])
+    jax.block_until_ready(v)
+    times.append(time.perf_counter() - t)
+se = sum(float(((np.asarray(predict(Xt[i:i + 1000])) - Yt[i:i + 1000]) ** 2).sum()) for i in range(0, len(Xt), 1000))
+print(json.dumps({"build_s": build, "first_epoch_s": times[0],
+                  "s_per_epoch": float(np.median(times[1:])) if len(times) > 1 else times[0],
+                  "train_s": float(sum(times)), "test_mse": se / Yt.size, "import_s": imp,
+                  "params": int(sum(v.value.size for v in model.vars().values())),
+                  "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+'''
+
+LIEKIT_TRAIN = r'''
+import json, resource, sys, time, numpy as np, torch
+cfg = json.load(open(sys.argv[1]))
+d = np.load(cfg["data"])
+from liekit._threads import single_threaded
+from liekit.experiments.emlp import Standardized, fit, make_emlp, make_mlp, test_mse
+from liekit.experiments.emlp_tasks import make_task
+task = make_task(cfg["task"], 10, 10, seed=0, ndata=100)  # only for the representations
+dt = torch.float32
+torch.manual_seed(cfg["seed"])
+t0 = time.perf_counter()
+if cfg["network"] == "EMLP":
+    core = make_emlp(task.rep_in, task.rep_out, cfg["ch"], cfg["layers"], dt)
+else:
+    core = make_mlp(task.rep_in.size, task.rep_out.size, cfg["ch"], cfg["layers"], dt)
+build = time.perf_counter() - t0
+model = Standardized(core, [torch.as_tensor(d[k]) for k in ("mx", "sx", "my", "sy")], dt)
+T = lambda k: torch.as_tensor(d[k]).to(dt)
+threads = cfg.get("threads")
+if threads:
+    torch.set_num_threads(threads)
+t0 = time.perf_counter()
+info = fit(model, T("X"), T("y"), cfg["epochs"], bs=cfg["bs"], lr=cfg["lr"], seed=cfg["seed"])
+train = time.perf_counter() - t0
+buffers = sum(b.numel() * b.element_size() for b in model.buffers()) / 2**20
+print(json.dumps({"build_s": build, "first_epoch_s": None, "s_per_epoch": info["s_per_epoch"], "train_s": train,
+                  "test_mse": test_mse(model, T("Xt"), T("yt")), "buffers_mib": buffers,
+                  "params": int(sum(p.numel() for p in model.parameters())),
+                  "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+'''
+
+
+def _emlp_python(arg: str | None) -> Path | None:
+    for p in ([arg] if arg else ["/tmp/emlp-venv/bin/python", "/work/venv-emlp/bin/python"]):
+        if p and Path(p).exists():
+            return Path(p)
+    return None
+
+
+def _run(cmd: list[str], timeout: float) -> tuple[dict | None, str]:
+    env = dict(os.environ, TQDM_DISABLE="1", PYTHONPATH=str(ROOT / "src"), JAX_PLATFORMS="cpu")
+    try:
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
+    except subprocess.TimeoutExpired:
+        return None, f"timeout > {timeout:.0f} s"
+    if r.returncode != 0:
+        lines = r.stderr.strip().splitlines()
+        errs = [ln for ln in lines if "Error" in ln] or lines or ["failed"]
+        return None, errs[-1][:200]
+    return json.loads(r.stdout.strip().splitlines()[-1]), ""
+
+
+def crosscheck(emlp_py: Path, tmp: Path) -> dict:
+    """EMLP's datasets vs liekit's formulas on EMLP's inputs: max abs differences."""
+    script, out = tmp / "cc.py", tmp / "cc.json"
+    script.write_text(EMLP_CROSSCHECK)
+    env = dict(os.environ, TQDM_DISABLE="1", JAX_PLATFORMS="cpu")
+    subprocess.run([str(emlp_py), str(script), str(out)], check=True, env=env, capture_output=True, timeout=300)
+    ref = json.loads(out.read_text())
+    res = {}
+    for name, r in ref.items():
+        X, Y = torch.tensor(r["X"], dtype=torch.float64), torch.tensor(r["Y"], dtype=torch.float64)
+        f = {"O5Synthetic": o5_target, "Inertia": inertia_target, "ParticleInteraction": particle_target}[name]
+        y_ours = f(X)
+        row = {"samples": X.shape[0], "target_max_abs_diff": float((y_ours - Y).abs().max()),
+               "target_scale": float(Y.abs().max())}
+        if name == "Inertia":
+            ours = (0.0, 1.0, 0.0, 1.0)
+        else:
+            ours = (o5_stats if name == "O5Synthetic" else particle_stats)(X, Y)
+        row["stats_max_abs_diff"] = max(float(np.max(np.abs(np.asarray(torch.as_tensor(o)) - np.asarray(e))))
+                                        for o, e in zip(ours, r["stats"]))
+        res[name] = row
+    return res
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--tasks", nargs="*", default=list(PUBLISHED))
+    ap.add_argument("--sizes", nargs="*", type=int, default=[30, 300])
+    ap.add_argument("--max-epochs", type=int, default=1000)
+    ap.add_argument("--seeds", type=int, default=1)
+    ap.add_argument("--ch", type=int, default=384)
+    ap.add_argument("--layers", type=int, default=3)
+    ap.add_argument("--n-test", type=int, default=5000)
+    ap.add_argument("--timeout", type=float, default=600)
+    ap.add_argument("--networks", nargs="*", default=["EMLP"], help="EMLP (equivariant) and/or MLP")
+    ap.add_argument("--emlp-python", default=None)
+    ap.add_argument("--no-emlp", action="store_true")
+    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "emlp"))
+    ap.add_argument("--merge", nargs="+", metavar="JSON", help="only merge the rows of earlier runs' JSON files")
+    args = ap.parse_args()
+    if args.merge:
+        return merge([Path(p) for p in args.merge], Path(args.out))
+    emlp_py = None if args.no_emlp else _emlp_python(args.emlp_python)
+    started = datetime.datetime.now().isoformat(timespec="seconds")
+    tmp = Path(tempfile.mkdtemp(prefix="liekit-emlp-bench-"))
+    result: dict = {"command": "python benchmarks/emlp.py " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
+                    "date": started, "torch": torch.__version__, "python": platform.python_version(),
+                    "cores": os.cpu_count(), "emlp_python": str(emlp_py) if emlp_py else None, "rows": []}
+    if emlp_py:
+        result["crosscheck"] = crosscheck(emlp_py, tmp)
+        print(json.dumps(result["crosscheck"], indent=1), flush=True)
+    for task_name in args.tasks:
+        for n in args.sizes:
+            for s in range(args.seeds):
+                t = make_task(task_name, n, args.n_test, seed=1000 * s + 17)
+                data = tmp / f"{task_name}_{n}_{s}.npz"
+                mx, sx, my, sy = (np.asarray(torch.as_tensor(v, dtype=torch.float64)) for v in t.stats)
+                np.savez(data, X=t.X_train.numpy(), y=t.y_train.numpy(), Xt=t.X_test.numpy(), yt=t.y_test.numpy(),
+                         mx=mx, sx=sx, my=my, sy=sy)
+                epochs = min(emlp_epochs(n), args.max_epochs)
+                for network in args.networks:
+                    cfg = {"task": task_name, "data": str(data), "seed": s, "ch": args.ch, "layers": args.layers,
+                           "epochs": epochs, "bs": 500, "lr": 3e-3, "network": network,
+                           "group": EMLP_GROUP[task_name], "rep_in": EMLP_REPS[task_name][0],
+                           "rep_out": EMLP_REPS[task_name][1]}
+                    cfg_path = tmp / "cfg.json"
+                    cfg_path.write_text(json.dumps(cfg))
+                    row = {"task": task_name, "N": n, "seed": s, "epochs": epochs, "network": network}
+                    runs = (("liekit", LIEKIT_TRAIN, Path(sys.executable)), ("EMLP", EMLP_TRAIN, emlp_py))
+                    for fw, script, py in runs:
+                        if py is None:
+                            continue
+                        sp = tmp / f"worker_{fw.lower()}.py"
+                        sp.write_text(script)
+                        r, err = _run([str(py), str(sp), str(cfg_path)], args.timeout)
+                        row[fw] = r if r is not None else {"error": err}
+                        print(task_name, n, s, network, fw, row[fw], flush=True)
+                    result["rows"].append(row)
+                    Path(args.out + ".json").write_text(json.dumps(result, indent=1))
+    result["finished"] = datetime.datetime.now().isoformat(timespec="seconds")
+    Path(args.out + ".json").write_text(json.dumps(result, indent=1))
+    Path(args.out + ".md").write_text(report(result))
+    print(report(result))
+    return 0
+
+
+def merge(paths: list[Path], out: Path) -> int:
+    """One results file from several runs (their commands and dates kept, rows concatenated)."""
+    runs = [json.loads(p.read_text()) for p in paths]
+    res = dict(runs[0])
+    res["command"] = "`; `".join(r["command"] for r in runs)
+    res["date"] = runs[0]["date"]
+    res["finished"] = runs[-1].get("finished", "(incomplete)")
+    res["rows"] = [row for r in runs for row in r["rows"]]
+    res["runs"] = [{k: r.get(k) for k in ("command", "date", "finished")} for r in runs]
+    Path(str(out) + ".json").write_text(json.dumps(res, indent=1))
+    Path(str(out) + ".md").write_text(report(res))
+    print(report(res))
+    return 0
+
+
+def _g(r: dict | None, k: str, fmt: str = ".3g") -> str:
+    if not r:
+        return "—"
+    if "error" in r:
+        return r["error"] if k == "test_mse" else ""
+    v = r.get(k)
+    return "—" if v is None else format(v, fmt)
+
+
+def report(res: dict) -> str:
+    lines = [
+        "# liekit EquivariantMLP vs EMLP 1.0.3 on EMLP's tasks (one run)",
+        "",
+        f"Command: `{res['command']}`; started {res['date']}, finished {res.get('finished', '(incomplete)')}. "
+        f"torch {res['torch']}, Python {res['python']}, {res['cores']} cores shared with other jobs (timings noisy). "
+        "Both frameworks float32, identical data (generated by liekit, EMLP's normalisation), each model trained"
+        " in its own fresh process; s/epoch is the median epoch (EMLP: after the first, jit-compiling, epoch).",
+        "",
+    ]
+    cc = res.get("crosscheck")
+    if cc:
+        lines += ["## (a) Data: liekit's generators vs EMLP's dataset classes (same inputs)", "",
+                  "| task | samples | max abs diff of targets | largest target | max abs diff of normalisation stats |",
+                  "|---|---|---|---|---|"]
+        for name, r in cc.items():
+            lines.append(f"| {name} | {r['samples']} | {r['target_max_abs_diff']:.1e} | {r['target_scale']:.3g} |"
+                         f" {r['stats_max_abs_diff']:.1e} |")
+        lines.append("")
+    lines += ["## (b) Training", "",
+              "| task | N | epochs | model | liekit test MSE | EMLP test MSE | EMLP published (median) |"
+              " liekit build (s) | EMLP build (s) | liekit s/epoch | EMLP s/epoch (first) | liekit peak RSS (MiB) |"
+              " EMLP peak RSS (MiB) | params liekit / EMLP |",
+              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for row in res["rows"]:
+        lk, em = row.get("liekit"), row.get("EMLP")
+        pub = published_median(row["task"], "EMLP" if row["network"] == "EMLP" else "MLP", row["N"])
+        first = f" ({_g(em, 'first_epoch_s')})" if em and "error" not in em else ""
+        lines.append(
+            f"| {row['task']} | {row['N']} | {row['epochs']} | {row['network']} | {_g(lk, 'test_mse')} |"
+            f" {_g(em, 'test_mse')} | {pub:.3g} | {_g(lk, 'build_s')} | {_g(em, 'build_s')} | {_g(lk, 's_per_epoch')} |"
+            f" {_g(em, 's_per_epoch')}{first} | {_g(lk, 'peak_rss_mib', '.0f')} | {_g(em, 'peak_rss_mib', '.0f')} |"
+            f" {_g(lk, 'params', 'd')} / {_g(em, 'params', 'd')} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,216 @@
+r"""Choosing alpha without an oracle: cross-validation, a noise-level rule, the noise of ``M(θ)``.
+
+Everything works on the normal equations ``(H, g, c)`` of :mod:`liekit.promote.solvers`
+(:math:`f(\theta) = \theta^TH\theta - 2g^T\theta + c` is the mean squared residual), so a fold
+costs a ``p × p`` product, never a pass over the data per alpha.
+
+* :func:`noise_estimate` — σ̂ from the least-squares residual (needs more rows than parameters);
+* :func:`singular_value_noise` — the size ν of the singular values of ``M(θ̂)`` that noise alone
+  produces: for :math:`\delta\theta \sim N(0, \hat\sigma^2 (A^TA)^{-1})`,
+  :math:`E\|M(\delta\theta)\|_F^2 = \hat\sigma^2/N\ \mathrm{tr}(K H^{+} K^T)`; ``symmetry_`` passes
+  ``ν/σ₁`` as ``noise=`` to the rank rule :func:`liekit.linalg.decide_rank`;
+* :func:`choose_by_noise` — the largest kept subalgebra whose refit is not rejected by an
+  F-test against least squares at level ``level`` (the noise-level rule);
+* :func:`choose_by_cv` — K-fold cross-validation of the refit on the alpha path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from .adaptive import PromotedFit, promote_fit, promotion_path
+from .operator import LieDerivativeOperator
+
+#: CV errors within this relative margin of the best count as ties (broken towards more symmetry)
+TIE_RTOL = 0.01
+
+__all__ = ["PathResult", "mse", "noise_estimate", "singular_value_noise", "choose_by_noise", "choose_by_cv",
+           "alpha_grid", "fit_promoted", "model_symmetry", "least_squares_fit"]
+
+
+@dataclass
+class PathResult:
+    """The alpha path and the choice made on it (``path_`` of the estimators; plot ``kept_dims`` vs ``alphas``)."""
+
+    alphas: np.ndarray
+    kept_dims: np.ndarray
+    score: np.ndarray  # CV mean squared error of the refit, or the F statistic of the noise rule
+    chosen: int  # index into alphas; -1: least squares (nothing kept)
+    rule: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"alphas": self.alphas.tolist(), "kept_dims": self.kept_dims.tolist(), "score": self.score.tolist(),
+                "chosen": self.chosen, "rule": self.rule}
+
+
+def mse(H: torch.Tensor, g: torch.Tensor, c: float, theta: torch.Tensor) -> float:
+    r"""Mean squared residual :math:`\theta^TH\theta - 2g^T\theta + c` (clamped at 0 against round-off)."""
+    return max(float(theta @ (H @ theta) - 2 * g @ theta) + c, 0.0)
+
+
+def alpha_grid(a_max: float, n_alphas: int, span: float = 1e-4) -> list[float]:
+    """``n_alphas`` values from ``a_max`` down to ``span · a_max`` (log-spaced, descending: warm starts go down)."""
+    return [float(v) for v in a_max * np.logspace(0.0, np.log10(span), max(int(n_alphas), 1))]
+
+
+def noise_estimate(H: torch.Tensor, g: torch.Tensor, c: float, n_rows: int) -> float | None:
+    """σ̂ of the targets from the least-squares residual; ``None`` when there are no more rows than parameters."""
+    ev = torch.linalg.eigvalsh(0.5 * (H + H.T))
+    rank = int((ev > ev[-1].clamp_min(0) * 1e-12 * H.shape[0]).sum()) if ev.numel() else 0
+    if n_rows <= rank:
+        return None
+    theta = torch.linalg.lstsq(H, g[:, None], driver="gelsd" if H.is_cpu else None).solution[:, 0]
+    return float(np.sqrt(mse(H, g, c, theta) * n_rows / (n_rows - rank)))
+
+
+def singular_value_noise(op: LieDerivativeOperator, H: torch.Tensor, sigma: float, n_samples: int) -> float:
+    r""":math:`\nu = \hat\sigma\sqrt{\mathrm{tr}(K H^+ K^T)/N}`: the Frobenius size of ``M(δθ)`` for LS noise ``δθ``."""
+    K = op.matrix.to(H)
+    Hp = torch.linalg.pinv(0.5 * (H + H.T), hermitian=True)
+    return float(sigma * torch.sqrt((K @ Hp * K).sum().clamp_min(0) / max(n_samples, 1)))
+
+
+def choose_by_noise(op: LieDerivativeOperator, H: torch.Tensor, g: torch.Tensor, c: float, fits: list[PromotedFit],
+                    sigma: float, n_rows: int, level: float = 0.01) -> tuple[int, np.ndarray]:
+    r"""Index of the fit kept by the noise-level rule (``-1``: none), and the F statistics.
+
+    For each fit with a non-trivial kept subalgebra, :math:`F = \frac{N\,[f(\theta_{refit}) - f(\theta_{LS})]/q}
+    {\hat\sigma^2}` with ``q`` the number of parameters the subalgebra removes; accepted when
+    :math:`F \le F_{1-\text{level}}(q, N - p)` (or the χ² quantile when ``σ`` is given and the
+    residual has no degrees of freedom). Among accepted fits the largest kept dimension wins,
+    then the smallest ``F``.
+    """
+    from scipy import stats
+
+    from .adaptive import refit_in_subalgebra
+
+    full = refit_in_subalgebra(op, H, g, op.K.new_zeros(op.n_generators, 0))
+    f_ls = mse(H, g, c, full)
+    p_eff = int(torch.linalg.matrix_rank(H))
+    dof = n_rows - p_eff
+    Fs = np.full(len(fits), np.inf)
+    best, key = -1, (0, 0.0)
+    for i, fit in enumerate(fits):
+        if fit.dim == 0:
+            continue
+        C = torch.einsum("rdp,ds->rsp", op.K.to(H), fit.kept).reshape(-1, op.n_parameters)
+        q = max(int(torch.linalg.matrix_rank(C @ _range_basis(H))), 1)
+        F = n_rows * max(mse(H, g, c, fit.theta_refit) - f_ls, 0.0) / q / max(sigma**2, 1e-300)
+        Fs[i] = F
+        crit = stats.f.ppf(1 - level, q, dof) if dof > 0 else stats.chi2.ppf(1 - level, q) / q
+        if F <= crit and (fit.dim, -F) > key:
+            best, key = i, (fit.dim, -F)
+    return best, Fs
+
+
+def _range_basis(H: torch.Tensor) -> torch.Tensor:
+    w, V = torch.linalg.eigh(0.5 * (H + H.T))
+    return V[:, w > w[-1].clamp_min(0) * 1e-12 * H.shape[0]]
+
+
+def choose_by_cv(op: LieDerivativeOperator, A: torch.Tensor, y: torch.Tensor, fits: list[PromotedFit], *,
+                 folds: int, random_state: int | None) -> tuple[int, np.ndarray]:
+    """Index of the fit whose kept subalgebra has the smallest K-fold CV error of its refit (``-1``: least squares).
+
+    The path is computed once on all the data; each fold refits least squares inside each kept
+    subalgebra on its training part and scores it on the held-out part (the subalgebra is not
+    re-estimated per fold: a fold costs ``p × p`` solves only). Least squares (nothing kept) is
+    scored on the same folds and wins ties, so the choice is never worse than it in CV. Returns
+    the errors of the fits followed by that of least squares.
+    """
+    from .adaptive import refit_in_subalgebra
+    from .regression import normal_equations
+
+    N = A.shape[0]
+    folds = max(min(int(folds), N), 2)
+    perm = np.random.default_rng(random_state).permutation(N)
+    errs = np.zeros(len(fits) + 1)
+    none = op.K.new_zeros(op.n_generators, 0).to(A)
+    for part in np.array_split(perm, folds):
+        mask = np.ones(N, dtype=bool)
+        mask[part] = False
+        tr, va = torch.as_tensor(np.flatnonzero(mask)), torch.as_tensor(part)
+        H, g, _ = normal_equations(A[tr], y[tr])
+        Hv, gv, cv = normal_equations(A[va], y[va])
+        w = len(part) / N
+        for i, kept in enumerate([f.kept for f in fits] + [none]):
+            errs[i] += w * mse(Hv, gv, cv, refit_in_subalgebra(op, H, g, kept.to(A)))
+    if not fits:
+        return -1, errs
+    # within 1 % of the best error (or exact ties of noise-free data): the larger kept subalgebra wins
+    near = errs <= errs.min() * (1 + TIE_RTOL) + 1e-13 * float(y.pow(2).mean())
+    dims = np.array([f.dim for f in fits] + [0])
+    cand = np.flatnonzero(near)
+    best = int(cand[np.lexsort((errs[cand], -dims[cand]))[0]])
+    return (best if best < len(fits) and dims[best] > 0 else -1), errs
+
+
+def least_squares_fit(op: LieDerivativeOperator, H: torch.Tensor, g: torch.Tensor) -> PromotedFit:
+    """Least squares (minimum norm) as a :class:`PromotedFit` that keeps nothing."""
+    from .adaptive import refit_in_subalgebra
+
+    eye = torch.eye(op.n_generators, dtype=H.dtype, device=H.device)
+    theta = refit_in_subalgebra(op, H, g, eye[:, :0])
+    return PromotedFit(0.0, theta, eye[:, :0], theta, eye)
+
+
+def fit_promoted(
+    op: LieDerivativeOperator, A: torch.Tensor, y: torch.Tensor, *, alpha: float | str, noise: float | None = None,
+    cv: int = 5, n_alphas: int = 10, random_state: int | None = 0, level: float = 0.01, **path_kwargs: Any,
+) -> tuple[PromotedFit, PathResult | None, float | None]:
+    """The whole promotion on design ``A`` (N, k, p) and targets ``y`` (N, k): ``(fit, path, σ̂)``.
+
+    ``alpha`` a number: one :func:`~liekit.promote.adaptive.promote_fit`; ``"cv"``: the path on
+    :func:`alpha_grid` and :func:`choose_by_cv` (``cv`` folds; least squares when fewer than 4
+    samples); ``"noise"``: the path and :func:`choose_by_noise` (needs ``noise`` or more rows
+    than parameters).
+    """
+    from .adaptive import alpha_max
+    from .regression import normal_equations
+
+    H, g, c = normal_equations(A, y)
+    N, k = A.shape[0], A.shape[1]
+    sigma = float(noise) if noise is not None else noise_estimate(H, g, c, N * k)
+    if not isinstance(alpha, str):
+        return promote_fit(op, H, g, c, float(alpha), **path_kwargs), None, sigma
+    if alpha not in ("cv", "noise"):
+        raise ValueError(f"alpha must be a number >= 0, 'cv' or 'noise', got {alpha!r}")
+    alphas = alpha_grid(alpha_max(op, H, g), n_alphas)
+    if alpha == "cv" and N < 4:  # too few samples to hold any out: do nothing
+        return least_squares_fit(op, H, g), None, sigma
+    if alpha == "noise" and sigma is None:
+        raise ValueError("alpha='noise' needs the noise level: pass noise=σ or more samples than parameters"
+                         " (or use alpha='cv')")
+    fits = promotion_path(op, H, g, c, alphas, **path_kwargs)
+    if alpha == "cv":
+        idx, score = choose_by_cv(op, A, y, fits, folds=cv, random_state=random_state)
+    else:
+        idx, score = choose_by_noise(op, H, g, c, fits, sigma, N * k, level)  # type: ignore[arg-type]
+    path = PathResult(np.array(alphas), np.array([f.dim for f in fits]), score, idx, alpha)
+    return (fits[idx] if idx >= 0 else least_squares_fit(op, H, g)), path, sigma
+
+
+def model_symmetry(op: LieDerivativeOperator, theta: torch.Tensor, H: torch.Tensor, sigma: float | None,
+                   n_samples: int, rtol: float | None) -> Any:
+    """The fitted model's kept subalgebra (:class:`~liekit.linalg.Nullspace`), decided by the one rank rule.
+
+    ``rtol`` given: the relative rule. Otherwise, with a noise level σ̂: ``noise = ν / s_ref``
+    (:func:`singular_value_noise`, ``s_ref = ‖K‖‖θ‖``) — a direction broken by less than the
+    data's noise can produce is counted as kept; without σ̂: relative ``1e-6``.
+    """
+    from ..linalg import DEFAULT_RTOL, nullspace
+
+    if rtol is not None or sigma is None:
+        return op.symmetry(theta, rtol=1e-6 if rtol is None else rtol)
+    M = op(theta).detach()
+    if M.shape[0] == 0:
+        M = M.new_zeros((1, M.shape[1]))
+    scale = op.norm * float(theta.norm())
+    if scale == 0.0:
+        return op.symmetry(theta)
+    nu = min(max(singular_value_noise(op, H, sigma, n_samples) / scale, DEFAULT_RTOL), 0.5)
+    return nullspace(M, noise=nu, scale=scale, warn_gap=None)

@@ -1,0 +1,118 @@
+"""Point symmetries of PDEs by prolongation, and polynomial vector-field candidates, against closed-form algebras."""
+
+import math
+
+import pytest
+import torch
+
+from liekit.discover import (
+    PolynomialFields,
+    VectorFieldResult,
+    parse_fields,
+    symmetries_of_pde,
+    symmetries_of_point_cloud_fields,
+)
+
+TX = ("t", "x")
+
+# the point-symmetry algebras in closed form (Olver, Applications of Lie groups to DEs, §2.4; Ibragimov's handbook)
+CASES = {
+    "heat": ("u_t = u_xx", ("u",), True, "sl(2,R) ⋉ heis(3)", [
+        [1, 0, 0], [0, 1, 0], [0, 0, "u"], [2 * "t" if False else "2*t", "x", 0], [0, "2*t", "-x*u"],
+        ["4*t**2", "4*t*x", "-(x**2 + 2*t)*u"]]),
+    "burgers": ("u_t = u_xx - u*u_x", ("u",), False, "sl(2,R) ⋉ R^2", [
+        [1, 0, 0], [0, 1, 0], [0, "t", 1], ["2*t", "x", "-u"], ["t**2", "t*x", "x - t*u"]]),
+    "kdv": ("u_t = -u*u_x - u_xxx", ("u",), False, None, [
+        [1, 0, 0], [0, 1, 0], [0, "t", 1], ["3*t", "x", "-2*u"]]),
+    "wave": ("u_tt = u_xx", ("u",), True, "sl(2,R) ⊕ sl(2,R) ⊕ R", [
+        [1, 0, 0], [0, 1, 0], ["x", "t", 0], ["t", "x", 0], [0, 0, "u"],
+        ["t**2 + x**2", "2*t*x", 0], ["2*t*x", "t**2 + x**2", 0]]),
+    "nls": (["u_t = -v_xx - (u**2 + v**2)*v", "v_t = u_xx + (u**2 + v**2)*u"], ("u", "v"), False, None, [
+        [1, 0, 0, 0], [0, 1, 0, 0], [0, 0, "-v", "u"], [0, "2*t", "-x*v", "x*u"], ["2*t", "x", "-u", "-v"]]),
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_pde_algebra_recovered_exactly(name):
+    eq, dep, linear, algebra, truth = CASES[name]
+    res = symmetries_of_pde(eq, TX, dep, degree=2, linear=linear)
+    assert isinstance(res, VectorFieldResult)
+    assert res.dim == len(truth)
+    assert res.angle_to(truth) <= 1e-10
+    assert res.closure_residual() < 1e-10
+    if algebra is not None:
+        assert res.algebra_name == algebra
+    assert res.gap > 1e6
+
+
+def test_callable_right_hand_side_and_report():
+    res = symmetries_of_pde({"u_t": lambda u, u_x, u_xx: u_xx - u * u_x}, TX, ("u",), degree=2)
+    assert res.dim == 5 and res.angle_to(CASES["burgers"][4]) <= 1e-10
+    text = res.report()
+    assert "algebra: sl(2,R) ⋉ R^2" in text and "t*∂/∂x + ∂/∂u" in text
+
+
+def test_the_superposition_ideal_without_linear():
+    # the full poly(2) library also holds β(t,x)∂u for the heat polynomials 1, x, x² + 2t (and u-linear fields)
+    res = symmetries_of_pde("u_t = u_xx", TX, ("u",), degree=2)
+    assert res.dim > 5
+    heat_polynomials = [[0, 0, 1], [0, 0, "x"], [0, 0, "x**2 + 2*t"]]
+    assert res.principal_angles(heat_polynomials).max() < 1e-10
+
+
+def test_bad_equations():
+    with pytest.raises(ValueError, match="left-hand side"):
+        symmetries_of_pde("t = u_xx", TX, ("u",))
+    with pytest.raises(ValueError, match="equation"):
+        symmetries_of_pde("u_t == u_xx", TX, ("u",))
+
+
+# -- polynomial vector fields on point clouds -----------------------------------------------------------
+def circle(n=3000, noise=0.0, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    th = 2 * math.pi * torch.rand(n, generator=g, dtype=torch.float64)
+    X = torch.stack([torch.cos(th), torch.sin(th)], 1)
+    return X + noise * torch.randn(X.shape, generator=g, dtype=torch.float64)
+
+
+PROJECTIVE_CIRCLE = [["-x1", "x0"], ["1 - x0**2", "-x0*x1"], ["-x0*x1", "1 - x1**2"]]
+CONFORMAL_CIRCLE = [["-x1", "x0"], ["(1 - x0**2 + x1**2)/2", "-x0*x1"], ["-x0*x1", "(1 + x0**2 - x1**2)/2"]]
+
+
+@pytest.mark.parametrize("fields", ["projective(2)", "conformal(2)"])
+@pytest.mark.parametrize("noise", [0.0, 1e-3])
+def test_conic_projective_stabiliser(fields, noise):
+    res = symmetries_of_point_cloud_fields(circle(noise=noise), fields, noise=noise or None)
+    assert res.dim == 3 and res.algebra_name == "sl(2,R)"  # so(1,2): the circle's projective / conformal stabiliser
+    lib = res.library
+    truth = PolynomialFields(2, 2, PROJECTIVE_CIRCLE if fields.startswith("p") else CONFORMAL_CIRCLE).basis
+    assert res.angle_to(truth) <= (1e-8 if noise == 0 else 1e-2)
+    assert lib.kind in fields
+
+
+def test_poly2_quotients_fields_vanishing_on_the_data():
+    res = symmetries_of_point_cloud_fields(circle(), "poly(2)")
+    assert res.dim == 3 and res.extra["vanishing_fields"] == 2 and res.algebra_name == "sl(2,R)"
+    assert res.principal_angles([["-x1", "x0"]]).max() < 1e-8  # the rotation is one of them
+    assert len(res.expressions()) == 3
+
+
+def test_conformal_fields_are_the_holomorphic_ones():
+    conf = parse_fields("conformal(2)", 2)
+    assert conf.dim == 6
+    z = torch.randn(50, 2, dtype=torch.float64)
+    J = torch.func.vmap(torch.func.jacfwd(lambda p: conf.evaluate(p[None], conf.basis)[0]))(z)  # (N, d, 2, 2)
+    # Cauchy–Riemann: ∂u/∂x = ∂v/∂y, ∂u/∂y = -∂v/∂x
+    assert torch.allclose(J[..., 0, 0], J[..., 1, 1], atol=1e-12)
+    assert torch.allclose(J[..., 0, 1], -J[..., 1, 0], atol=1e-12)
+    # the Laplace equation's finite algebra in degree 2 holds them (and u∂u)
+    res = symmetries_of_pde("u_tt = -u_xx", ("t", "x"), ("u",), degree=2, linear=True)
+    assert res.dim == 7
+    assert PolynomialFields(2, 2, "projective").dim == 8 and parse_fields("poly(2)", 3).dim == 30
+
+
+def test_parse_fields_rejects_nonsense():
+    with pytest.raises(ValueError, match="cannot read"):
+        parse_fields("GL(3)", 2)
+    with pytest.raises(ValueError, match="degree 2"):
+        parse_fields("projective(3)", 2)

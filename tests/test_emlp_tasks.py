@@ -1,0 +1,142 @@
+"""EMLP's benchmark tasks generated in liekit: symmetry of the targets, shapes, determinism, errors, and the
+``reproduce emlp --quick`` experiment end to end."""
+
+import pytest
+import torch
+
+from liekit.experiments import EXPERIMENTS
+from liekit.experiments.emlp import PUBLISHED, emlp_epochs, emlp_hidden, run
+from liekit.experiments.emlp_tasks import (
+    O13,
+    O2eR3,
+    double_spring_pendulum,
+    inertia,
+    inertia_target,
+    make_task,
+    o5_synthetic,
+    o5_target,
+    particle_interaction,
+    particle_target,
+    pendulum_hamiltonian,
+)
+
+
+def _elements(group, k=6):
+    return group.sample(k, generator=3)
+
+
+def test_o5_target_is_invariant_under_o5_on_both_vectors():
+    t = o5_synthetic(20, 50, seed=1)
+    x = t.X_test
+    for g in _elements(t.group):
+        gx = torch.cat([x[:, :5] @ g.T, x[:, 5:] @ g.T], dim=1)
+        assert torch.allclose(o5_target(gx), o5_target(x), atol=1e-9)
+        assert torch.allclose(gx, x @ t.rep_in(g).T, atol=1e-12)  # the liekit rep acts the same way
+    assert torch.equal(t.y_test, o5_target(t.X_test))
+
+
+def test_inertia_target_is_equivariant_as_a_two_tensor():
+    t = inertia(20, 50, seed=2)
+    x = t.X_test
+    assert (x[:, :5] > 0).all()  # masses are softplus of normals
+    Y = inertia_target(x).reshape(-1, 3, 3)
+    assert torch.allclose(Y, Y.transpose(1, 2))
+    for g in _elements(t.group):
+        gx = x @ t.rep_in(g).T
+        assert torch.allclose(gx[:, :5], x[:, :5]) and torch.allclose(gx[:, 5:].reshape(-1, 5, 3),
+                                                                        x[:, 5:].reshape(-1, 5, 3) @ g.T)
+        lhs = inertia_target(gx)
+        assert torch.allclose(lhs.reshape(-1, 3, 3), g @ Y @ g.T, atol=1e-9)
+        assert torch.allclose(lhs, inertia_target(x) @ t.rep_out(g).T, atol=1e-9)
+
+
+def test_particle_target_is_invariant_under_o13():
+    t = particle_interaction(20, 50, seed=3)
+    G = t.group
+    eta = torch.diag(torch.tensor([1.0, -1, -1, -1], dtype=torch.float64))
+    assert G.num_discrete == 2
+    for g in _elements(G):
+        assert torch.allclose(g.T @ eta @ g, eta, atol=1e-9)
+        gx = t.X_test @ t.rep_in(g).T
+        assert torch.allclose(particle_target(gx), particle_target(t.X_test), rtol=1e-7, atol=1e-9)
+    # the discrete generators, parity and time reversal, are symmetries too
+    for d in G.discrete:
+        gx = (t.X_test.reshape(-1, 4, 4) @ d.T).reshape(-1, 16)
+        assert torch.allclose(particle_target(gx), particle_target(t.X_test), atol=1e-12)
+    # and a generic matrix is not
+    a = torch.eye(4, dtype=torch.float64) + 0.3 * torch.randn(4, 4, generator=torch.Generator().manual_seed(0),
+                                                                dtype=torch.float64)
+    gx = (t.X_test.reshape(-1, 4, 4) @ a.T).reshape(-1, 16)
+    assert not torch.allclose(particle_target(gx), particle_target(t.X_test), atol=1e-3)
+
+
+def test_pendulum_hamiltonian_is_o2_invariant_and_conserved():
+    G = O2eR3()
+    t = double_spring_pendulum(6, 4, seed=0, integration_time=2.0)
+    z = t.y_train.reshape(-1, 12)
+    for g in _elements(G):
+        gz = z @ t.rep_in(g).T
+        assert torch.allclose(pendulum_hamiltonian(gz), pendulum_hamiltonian(z), atol=1e-10)
+    H = pendulum_hamiltonian(t.y_train)
+    assert (H - H[:, :1]).abs().max() < 1e-4  # RK4 keeps the energy
+    assert t.X_train.shape == (6, 12) and t.y_train.shape == (6, 5, 12) and t.y_test.shape == (4, 5, 12)
+    assert torch.equal(t.X_train, t.y_train[:, 0])
+
+
+@pytest.mark.parametrize("name, d_in, d_out", [("O5Synthetic", 10, 1), ("Inertia", 20, 9),
+                                               ("ParticleInteraction", 16, 1)])
+def test_shapes_stats_and_determinism(name, d_in, d_out):
+    a = make_task(name, 30, 40, seed=7, ndata=500)
+    b = make_task(name, 30, 40, seed=7, ndata=500)
+    c = make_task(name, 30, 40, seed=8, ndata=500)
+    X, y, Xt, yt, rin, rout = a
+    assert X.shape == (30, d_in) and y.shape == (30, d_out) and Xt.shape == (40, d_in) and yt.shape == (40, d_out)
+    assert rin.size == d_in and rout.size == d_out and X.dtype == torch.float64
+    for u, v in zip(list(a)[:4], list(b)[:4]):
+        assert torch.equal(u, v)
+    assert not torch.equal(a.X_train, c.X_train)
+    mx, sx, my, sy = a.stats
+    if name == "Inertia":
+        assert a.stats == (0.0, 1.0, 0.0, 1.0)  # EMLP does not normalise this task
+    else:
+        assert mx == 0.0 and sx.shape == (d_in,) and my.shape == (1,) and float(sy) > 0
+        # one scale per vector (so that standardising keeps the symmetry)
+        k = 5 if name == "O5Synthetic" else 4
+        assert torch.equal(sx.reshape(-1, k), sx.reshape(-1, k)[:, :1].expand(-1, k))
+
+
+def test_bad_inputs():
+    with pytest.raises(ValueError, match="unknown EMLP task"):
+        make_task("Nope", 10)
+    with pytest.raises(ValueError, match="exceeds the pool"):
+        o5_synthetic(400, 200, ndata=500)
+    with pytest.raises((ValueError, TypeError)):
+        inertia(0)
+    with pytest.raises(TypeError, match="seed"):
+        o5_synthetic(10, 10, seed="x")
+    with pytest.raises(ValueError, match="R\\^4"):
+        particle_interaction(10, 10, group=O2eR3())
+    with pytest.raises(ValueError, match="dt"):
+        double_spring_pendulum(2, 2, dt=-1.0)
+    with pytest.raises(ValueError, match="chunk_len"):
+        double_spring_pendulum(2, 2, integration_time=0.4)
+
+
+def test_emlp_settings_helpers():
+    assert [emlp_epochs(n) for n in (30, 1000, 3000, 30000)] == [1000, 900, 300, 30]
+    assert emlp_hidden(O13(), 384).size == 384
+    from liekit import O
+
+    assert emlp_hidden(O(5), 384).size == 384 and emlp_hidden(O(3), 384).size == 384
+    assert set(PUBLISHED) == {"O5Synthetic", "Inertia", "ParticleInteraction"}
+    assert PUBLISHED["O5Synthetic"]["EMLP"][30] == (0.239, 0.11, 0.1069)
+
+
+def test_reproduce_emlp_quick(tmp_path):
+    assert "emlp" in EXPERIMENTS
+    text = run(quick=True, out=tmp_path, device="cpu")
+    for task in ("O5Synthetic", "Inertia", "ParticleInteraction", "DoubleSpringPendulum"):
+        assert task in text
+    assert (tmp_path / "emlp_data_efficiency.png").read_bytes()[:4] == b"\x89PNG"
+    rows = [r for r in text.splitlines() if r.startswith("| O5Synthetic | 30 |")]
+    assert len(rows) == 1 and "0.11" in rows[0]  # EMLP's published median at N = 30
