@@ -21,7 +21,7 @@ from ..lie.condition import algebra_element_action, generator_scale, invariance_
 from ..linalg import Nullspace, nullspace, nullspace_from_gram, nullspace_iterative
 from ..reps import MatrixRep, Rep, TensorRep, TrivialRep
 
-__all__ = ["Block", "side", "solve_block", "relative_residual", "DENSE_BLOCK", "KRON_MIN"]
+__all__ = ["Block", "side", "solve_block", "relative_residual", "block_residual", "DENSE_BLOCK", "KRON_MIN", "PROBES"]
 
 #: unknowns up to which a block is solved densely (SVD or eigh of its Gram), beyond: LOBPCG
 DENSE_BLOCK = 2500
@@ -98,6 +98,24 @@ def relative_residual(T: Rep, cols: torch.Tensor, rms: bool = False) -> float:
         ratio = c.norm(dim=0) / norms
         worst = max(worst, float(ratio.square().mean().sqrt() if rms else ratio.max()) / scale)
     return worst
+
+
+#: columns above which a basis is checked through Gaussian probes
+PROBES = 4
+
+
+def block_residual(T: Rep, B: torch.Tensor) -> float:
+    r"""Relative constraint residual of the columns ``B`` (T.size, r) of one block's basis.
+
+    Up to ``PROBES`` columns: :math:`\max_{i,w} \|C_i w\| / (\|C_i\|\,\|w\|)` exactly. More
+    columns: the same on ``PROBES`` Gaussian combinations :math:`w = Bg`, root-mean-square
+    times :math:`\sqrt{r}` — an estimate of the Frobenius residual :math:`\|C_i B\|_F`, which
+    bounds the residual of every column (a wrong column is missed with probability 0).
+    """
+    if B.shape[1] <= PROBES:
+        return relative_residual(T, B)
+    g = torch.randn(B.shape[1], PROBES, generator=torch.Generator().manual_seed(7), dtype=torch.float64)
+    return math.sqrt(B.shape[1]) * relative_residual(T, B @ g.to(B), rms=True)
 
 
 def _kron_gram(block: Block) -> torch.Tensor:

@@ -41,7 +41,7 @@ from .._threads import single_threaded
 from .._validation import check_nonnegative
 from ..linalg import Nullspace
 from ..reps import Rep, SumRep, TensorRep
-from ._block import Block, relative_residual, side, solve_block
+from ._block import Block, block_residual, relative_residual, side, solve_block
 from ._cache import basis_cache
 from ._casimir import casimir_coefficients, solve_casimir, split_index
 from ._orbit import orbit_basis
@@ -254,7 +254,7 @@ def _solve(rep_in: Rep, rep_out: Rep, rtol: float, method: str, check: bool) -> 
                 cache[key] = _solve_factors(_factors(po, pi), G, rtol, method)
                 blocks.extend(cache[key][1])
                 if check and cache[key][2] != "orbit" and cache[key][0].shape[1]:
-                    residual = max(residual, _block_residual(po, pi, cache[key][0]))
+                    residual = max(residual, block_residual(pi >> po, cache[key][0]))
             B, _, route = cache[key]
             routes.add(route)
             rb = B.shape[1]
@@ -348,25 +348,6 @@ def invariant_basis(rep: Rep, **kwargs: Any) -> torch.Tensor | EquivariantBasis:
     if not isinstance(rep, Rep):
         raise TypeError(f"rep must be a liekit Rep, got {type(rep).__name__}")
     return equivariant_basis(trivial(rep.group), rep, **kwargs)
-
-
-#: columns above which the returned basis is checked through Gaussian probes
-PROBES = 4
-
-
-def _block_residual(po: Rep, pi: Rep, B: torch.Tensor) -> float:
-    r"""Relative constraint residual of the columns ``B`` (po.size·pi.size, r) of one block.
-
-    Up to ``PROBES`` columns: :math:`\max_{i,w} \|C_i w\| / (\|C_i\|\,\|w\|)` exactly. More
-    columns: the same on ``PROBES`` Gaussian combinations :math:`w = Bg`, root-mean-square
-    times :math:`\sqrt{r}` — an estimate of the Frobenius residual :math:`\|C_i B\|_F`, which
-    bounds the residual of every column (a wrong column is missed with probability 0).
-    """
-    T = pi >> po
-    if B.shape[1] <= PROBES:
-        return relative_residual(T, B)
-    g = torch.randn(B.shape[1], PROBES, generator=torch.Generator().manual_seed(7), dtype=torch.float64)
-    return math.sqrt(B.shape[1]) * relative_residual(T, B @ g.to(B), rms=True)
 
 
 def constraint_residual(rep_in: Rep, rep_out: Rep, basis: torch.Tensor) -> float:
