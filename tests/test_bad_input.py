@@ -175,3 +175,15 @@ def test_learn_symmetries_leaves_the_global_rng_alone():
     torch.manual_seed(1234)
     learn_symmetries(mlp_loss([1, 1, 1], "linear"), 1, steps=2, n_samples=32, batch_size=16, hidden=(4, 4, 4), seed=7)
     assert torch.equal(torch.rand(3), expected)
+
+
+def test_sizes_that_cannot_fit_fail_before_allocating():
+    import liekit as lk
+    from liekit.enforce import equivariant_basis
+
+    with pytest.raises(ValueError, match="n asks for"):
+        lk.GL(100_000)
+    with pytest.raises(ValueError, match="memory limit"):
+        lk.SO(100_000)
+    with pytest.raises(ValueError, match="memory limit"):
+        equivariant_basis(lk.trivial(lk.SO(3)), lk.V(lk.SO(3)) ** 20)

@@ -38,7 +38,7 @@ import numpy as np
 import torch
 
 from .._threads import single_threaded
-from .._validation import check_nonnegative
+from .._validation import check_allocation, check_nonnegative
 from ..linalg import Nullspace
 from ..reps import Rep, SumRep, TensorRep
 from ._block import Block, block_residual, relative_residual, side, solve_block
@@ -147,6 +147,7 @@ def _solve_factors(factors: list[Rep], group: Any, rtol: float, method: str
                    ) -> tuple[torch.Tensor, list[Nullspace], str]:
     dtype, device = group.algebra.dtype, group.device
     N = int(np.prod([f.size for f in factors])) if factors else 1
+    check_allocation(N, "rep_in, rep_out", what=f"a block of V_out ⊗ V_in* with {N} entries per basis vector")
     no_algebra = group.dim == 0 or all(not bool(f._dense_algebra().any()) for f in factors)
     if method in ("auto", "orbit") and no_algebra:
         b = orbit_basis(factors, group.num_discrete, dtype, device)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import torch
 
+from .._validation import check_allocation
 from ..reps import Rep, SumRep, TensorRep
 from .basis import solve_equivariant
 
@@ -50,6 +51,7 @@ def part_types(rep: Rep) -> PartTypes:
     """Group the direct-sum parts of ``rep`` by structural equality (``ρ_a == ρ_b``), in order of appearance."""
     if not isinstance(rep, Rep):
         raise TypeError(f"rep must be a liekit Rep, got {type(rep).__name__}")
+    check_allocation(rep.size, "rep", what=f"position tables for a representation of size {rep.size}")
     parts = list(rep.parts) if isinstance(rep, SumRep) else [rep]
     index: dict[Rep, int] = {}
     types: list[Rep] = []

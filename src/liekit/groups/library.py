@@ -12,7 +12,7 @@ import math
 
 import torch
 
-from .._validation import DEFAULT_DTYPE, check_positive_int
+from .._validation import DEFAULT_DTYPE, check_allocation, check_positive_int
 from .group import Group
 
 __all__ = [
@@ -72,15 +72,22 @@ def _homogeneous(mats: torch.Tensor, *, translation: bool) -> torch.Tensor:
     return out
 
 
+def _checked_n(n: int, dim: float) -> int:
+    """``n`` validated, with the ``dim × n × n`` algebra basis checked against the memory limit up front."""
+    n = check_positive_int(n, "n")
+    check_allocation(dim(n) if callable(dim) else dim, "n", what=f"an algebra basis of {n}×{n} matrices")
+    return n
+
+
 def GL(n: int) -> Group:
     """General linear group GL(n): algebra of all n×n matrices (dimension n²)."""
-    n = check_positive_int(n, "n")
+    n = _checked_n(n, lambda k: float(k) ** 4)
     return Group(_gl_basis(n), name=f"GL({n})", check=False)
 
 
 def SL(n: int) -> Group:
     """Special linear group SL(n): traceless matrices (dimension n² − 1)."""
-    n = check_positive_int(n, "n")
+    n = _checked_n(n, lambda k: float(k) ** 4)
     off = [_unit(n, i, j) for i in range(n) for j in range(n) if i != j]
     diag = [_unit(n, i, i) - _unit(n, i + 1, i + 1) for i in range(n - 1)]
     mats = off + [m for m in _orthonormalise(torch.stack(diag))] if diag else off
@@ -95,13 +102,13 @@ def SO(n: int, q: int | None = None) -> Group:
     """
     if q is not None:
         return SOpq(n, q)
-    n = check_positive_int(n, "n")
+    n = _checked_n(n, lambda k: float(k) ** 4 / 2)
     return Group(_so_basis(torch.eye(n, dtype=_dt)), name=f"SO({n})", check=False)
 
 
 def O(n: int) -> Group:  # noqa: E743 - the group's name
     """Orthogonal group O(n): so(n) plus the reflection diag(−1, 1, …, 1)."""
-    n = check_positive_int(n, "n")
+    n = _checked_n(n, lambda k: float(k) ** 4 / 2)
     return Group(_so_basis(torch.eye(n, dtype=_dt)), _reflection(n)[None], name=f"O({n})", check=False)
 
 
