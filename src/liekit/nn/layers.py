@@ -103,15 +103,16 @@ class _StructuredMap(nn.Module):
 
     def grouped_matrix(self, flat: torch.Tensor) -> torch.Tensor:
         """``W`` (Σ out, Σ in) in grouped order, from the flat weights (differentiable)."""
+        where = {(b[0], b[1]): b for b in self.blocks}
         rows = []
         for j, out_size in enumerate(self.out_sizes):
             row = []
             for i, in_size in enumerate(self.in_sizes):
-                hit = [b for b in self.blocks if b[0] == i and b[1] == j]
-                if not hit:
+                hit = where.get((i, j))
+                if hit is None:
                     row.append(flat.new_zeros((out_size, in_size)))
                     continue
-                _, _, off, (n, m, r) = hit[0]
+                _, _, off, (n, m, r) = hit
                 theta = flat[off:off + n * m * r].view(n, m, r)
                 Q = getattr(self, f"Q{i}_{j}")
                 row.append(torch.einsum("abk,kst->asbt", theta, Q).reshape(out_size, in_size))
