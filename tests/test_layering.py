@@ -31,7 +31,7 @@ CONDITION_USERS = {
 
 #: the layer of each top-level package (a module may import only from its own layer or those above it)
 LAYERS = {
-    "_validation": 0, "_threads": 0, "groups": 1, "reps": 1, "lie": 2, "linalg": 2,
+    "_validation": 0, "_threads": 0, "_numerics": 0, "groups": 1, "reps": 1, "lie": 2, "linalg": 2,
     "enforce": 3, "discover": 3, "promote": 3, "invariants": 3, "params": 3,
     "nn": 4, "integrations": 4, "testing": 4, "experiments": 5, "cli": 5, "cli_discover": 5, "report": 5, "__main__": 5,
 }

@@ -35,6 +35,7 @@ from typing import Any
 
 import torch
 
+from .._numerics import rk4_step
 from .._validation import check_positive_int
 from ..groups import O13, Group, O
 from ..reps import Rep, V, trivial
@@ -235,11 +236,7 @@ def rk4_flow(field_fn: Callable[[torch.Tensor], torch.Tensor], z0: torch.Tensor,
     zs, z = [z0], z0
     for _ in range(n_steps - 1):
         for _ in range(substeps):
-            k1 = field_fn(z)
-            k2 = field_fn(z + 0.5 * h * k1)
-            k3 = field_fn(z + 0.5 * h * k2)
-            k4 = field_fn(z + h * k3)
-            z = z + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+            z = rk4_step(field_fn, z, h)
         zs.append(z)
     return torch.stack(zs, dim=1)
 

@@ -39,6 +39,7 @@ from typing import Any
 
 import torch
 
+from .._numerics import rk4_step
 from .._validation import check_nonnegative, check_positive_int
 from ..lie import Action, lie_derivative
 from .loss import ParameterLoss, loss_gradients
@@ -140,11 +141,7 @@ class LearnedSymmetry:
             th = theta.clone()
             with torch.no_grad():
                 for _ in range(steps):
-                    k1 = f(th)
-                    k2 = f(th + 0.5 * dt * k1)
-                    k3 = f(th + 0.5 * dt * k2)
-                    k4 = f(th + dt * k3)
-                    th = th + dt / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+                    th = rk4_step(f, th, dt)
             d = torch.randn(theta.shape, generator=gen, dtype=theta.dtype).to(theta.device)
             th_r = theta + t_end * d / d.norm(dim=1, keepdim=True)
             rel = ((self.loss(th, x) - L0).abs() / L0.abs().clamp_min(1e-12)).median()
