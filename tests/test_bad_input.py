@@ -187,3 +187,31 @@ def test_sizes_that_cannot_fit_fail_before_allocating():
         lk.SO(100_000)
     with pytest.raises(ValueError, match="memory limit"):
         equivariant_basis(lk.trivial(lk.SO(3)), lk.V(lk.SO(3)) ** 20)
+
+
+# -- liekit.lie.condition / liekit.enforce.structured --------------------------------------------
+def test_condition_operators_name_their_bad_arguments():
+    import torch
+
+    import liekit as lk
+    from liekit.enforce import structured_basis
+    from liekit.lie import (
+        algebra_element_action,
+        invariance_adjoint,
+        invariance_residual,
+        sylvester_residual,
+    )
+
+    v = lk.V(lk.SO(3))
+    with pytest.raises(ValueError, match="v must have shape"):
+        invariance_residual(v, torch.zeros(4, 2, dtype=torch.float64))
+    with pytest.raises(TypeError, match="rep must be a liekit Rep"):
+        invariance_residual("V", torch.zeros(3))
+    with pytest.raises(ValueError, match="R must have shape"):
+        invariance_adjoint(v, torch.zeros(2, 3, 1, dtype=torch.float64))
+    with pytest.raises(ValueError, match="c must have shape"):
+        algebra_element_action(v, torch.zeros(2), torch.zeros(3, dtype=torch.float64))
+    with pytest.raises(ValueError, match="W must have shape"):
+        sylvester_residual(v, v ** 2, torch.zeros(3, 3))
+    with pytest.raises(TypeError, match="rep_out"):
+        structured_basis(v, "V")
