@@ -177,20 +177,21 @@ def _algebra_combo(rep: Rep, c: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
 
 
 def _discrete_transpose(rep: Rep, v: torch.Tensor) -> torch.Tensor:
-    r""":math:`\rho(g_j)^T v` for all discrete generators: (s, b) -> (r, s, b)."""
-    r = rep.group.num_discrete
+    r""":math:`\rho(g_j)^T v_j` for each discrete generator and its own block: (r, s, b) -> (r, s, b)."""
     if isinstance(rep, TensorRep):
         mats = [f._dense_discrete().transpose(-1, -2).to(v.dtype) for f in rep.factors]
         outs = []
-        for j in range(r):
-            w = v
+        for j in range(v.shape[0]):
+            w = v[j]
             for axis, m in enumerate(mats):
                 w = rep._along(m[j:j + 1], w, axis)[0]
             outs.append(w)
-        return torch.stack(outs) if outs else v.new_zeros((0, *v.shape))
+        return torch.stack(outs) if outs else torch.zeros_like(v)
     if isinstance(rep, SumRep):
-        return torch.cat([_discrete_transpose(p, b) for p, b in zip(rep.parts, rep._blocks(v))], dim=1)
-    return torch.einsum("rji,jb->rib", rep._dense_discrete().to(v.dtype), v)
+        offs = rep._offsets
+        return torch.cat([_discrete_transpose(p, v[:, a:b]) for p, a, b in zip(rep.parts, offs[:-1], offs[1:])],
+                         dim=1)
+    return torch.einsum("rji,rjb->rib", rep._dense_discrete().to(v.dtype), v)
 
 
 def _columns(rep: Rep, v: torch.Tensor) -> tuple[torch.Tensor, bool]:
@@ -242,9 +243,7 @@ def invariance_adjoint(rep: Rep, R: torch.Tensor) -> torch.Tensor:
             c[i] = 1.0
             out = out + sign * _algebra_combo(dual, c, R[i])
     if r:
-        DT = _discrete_transpose(rep, R[d:].reshape(r, rep.size, -1).permute(1, 0, 2).reshape(rep.size, -1))
-        DT = DT.reshape(r, rep.size, r, -1)
-        out = out + sum(DT[j, :, j] for j in range(r)) - R[d:].sum(0)
+        out = out + (_discrete_transpose(rep, R[d:]) - R[d:]).sum(0)
     return out
 
 

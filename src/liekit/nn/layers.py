@@ -75,6 +75,7 @@ class _StructuredMap(nn.Module):
         self.register_buffer("perm_out", torch.cat([p.reshape(-1) for p in tout.positions]).to(dev),
                              persistent=False)
         self.register_buffer("inv_out", torch.argsort(self.perm_out), persistent=False)
+        self.register_buffer("inv_in", torch.argsort(self.perm_in), persistent=False)
         self.blocks: list[tuple[int, int, int, tuple[int, int, int]]] = []  # (i, j, offset, shape)
         off = 0
         for (i, j), shape in structure.weight_shapes().items():
@@ -122,8 +123,7 @@ class _StructuredMap(nn.Module):
     def matrix(self, flat: torch.Tensor) -> torch.Tensor:
         """``W`` (out, in) in the representations' coordinates."""
         Wg = self.grouped_matrix(flat)
-        inv_in = torch.argsort(self.perm_in)
-        return Wg[self.inv_out][:, inv_in]
+        return Wg[self.inv_out][:, self.inv_in]
 
 
 def _check_input(x: Any, size: int, param: torch.Tensor, what: str) -> None:
