@@ -278,3 +278,52 @@ def test_numpy_input_gives_the_same_value_as_torch_input():
     flip = np.diag([1.0, -1.0])[None]
     grp = Group.from_generators(np.asarray(G.SO(2).algebra), flip)
     assert grp == Group(G.SO(2).algebra, torch.from_numpy(flip)) and grp != G.O(2)  # O(2) flips x, not y
+
+
+# -- pickles by value: joblib.hash / scikit-learn see equal values as unchanged -------------------
+def test_pickles_are_byte_identical_for_equal_values():
+    """Tensors pickle as NumPy arrays and caches stay out, so equal groups / reps give equal bytes."""
+    import joblib
+
+    def build():
+        grp = G.direct_product(G.SO(3), G.Permutations(3))
+        return [grp, V(grp), V(G.SO(3)) ** 2 + V(G.SO(3)).T, regular_rep(G.Cyclic(4))]
+
+    first, second = build(), build()
+    for a, b in zip(first, second, strict=True):
+        before = joblib.hash(a)
+        filled = (hash(a), a.fingerprint)  # fill the lazily computed digests and caches
+        if isinstance(a, Group):
+            filled += (a.structure_constants(),)
+        assert joblib.hash(a) == before == joblib.hash(b), a
+        assert pickle.dumps(a) == pickle.dumps(b)
+        back = pickle.loads(pickle.dumps(a))
+        assert back == a and hash(back) == hash(a)
+    grp = pickle.loads(pickle.dumps(G.SO(2).to(dtype=torch.float32)))
+    assert grp.dtype == torch.float32 and grp == G.SO(2).to(dtype=torch.float32)
+
+
+@pytest.mark.parametrize("which", ["equivariant", "promoting"])
+def test_check_estimator_with_a_fixed_group_fails_only_on_the_feature_count(which):
+    """A fixed ``Group`` is an unchanged parameter after fit (check_estimators_overwrite_params passes); the
+    only checks that fail are those that feed X of another width than the group acts on, each with our
+    one-line error naming the expected shape."""
+    from sklearn.utils.estimator_checks import check_estimator
+
+    from liekit._threads import single_threaded
+    from liekit.enforce import EquivariantPolynomialRegressor
+    from liekit.promote import SymmetryPromotingRegressor
+
+    est = (EquivariantPolynomialRegressor(G.SO(2), degree=2) if which == "equivariant"
+           else SymmetryPromotingRegressor(G.SO(2), 1, n_alphas=3, cv=2))
+    with single_threaded():
+        res = check_estimator(est, on_fail=None)
+    passed = {r["check_name"] for r in res if r["status"] == "passed"}
+    failed = [r for r in res if r["status"] == "failed"]
+    assert "check_estimators_overwrite_params" in passed and "check_parameters_default_constructible" in passed
+    assert failed and len(passed) > 15
+    for r in failed:
+        exc, msg = r["exception"], ""
+        while exc is not None:  # some checks wrap the estimator's error in their own
+            msg, exc = msg + " | " + str(exc), exc.__cause__ or exc.__context__
+        assert "features" in msg and ("R^2" in msg or "(N, 2)" in msg), (r["check_name"], msg[:300])

@@ -9,12 +9,15 @@ each object records the tensors' version counters at construction and :func:`che
 
 from __future__ import annotations
 
+import copy
 import hashlib
 from collections.abc import Iterable
+from typing import Any
 
 import torch
 
-__all__ = ["tensor_digest", "combine_digests", "tensor_versions", "check_unchanged", "digest_to_hash"]
+__all__ = ["tensor_digest", "combine_digests", "tensor_versions", "check_unchanged", "digest_to_hash",
+           "portable_state", "portable_tensor", "restore_tensor", "ValueObject"]
 
 
 def tensor_digest(tensors: Iterable[torch.Tensor], *tags: object) -> bytes:
@@ -66,3 +69,64 @@ def check_unchanged(owner: object, tensors: Iterable[torch.Tensor], versions: tu
             " representations are immutable values (their hash and equality depend on the matrices):"
             " build a new one from modified copies instead"
         )
+
+
+def restore_tensor(array: object, dtype: str, device: str) -> torch.Tensor:
+    """Inverse of :func:`portable_tensor`: the tensor of ``dtype`` on ``device`` (the device if it exists here)."""
+    t = torch.as_tensor(array).to(getattr(torch, dtype))
+    try:
+        return t.to(device)
+    except (RuntimeError, AssertionError):  # pickled on a GPU, loaded where there is none
+        return t
+
+
+class _PortableTensor:
+    """Pickles as a NumPy array (plus dtype and device) and unpickles as the tensor.
+
+    Torch pickles a tensor through its storage, whose bytes carry per-process ids, so two equal
+    tensors pickle differently and ``joblib.hash`` (scikit-learn's check that an estimator did not
+    change its parameters) sees a change where there is none. NumPy arrays pickle by value.
+    """
+
+    __slots__ = ("t",)
+
+    def __init__(self, t: torch.Tensor) -> None:
+        self.t = t
+
+    def __reduce__(self) -> tuple[object, ...]:
+        t = self.t.detach()
+        return (restore_tensor, (t.cpu().numpy(), str(t.dtype).removeprefix("torch."), str(t.device)))
+
+
+def portable_tensor(t: torch.Tensor) -> object:
+    """``t`` wrapped to pickle by value (a NumPy array), or ``t`` itself where NumPy has no such dtype."""
+    return _PortableTensor(t) if t.dtype not in (torch.bfloat16,) and not t.is_sparse else t
+
+
+def portable_state(state: dict[str, object], transient: Iterable[str]) -> dict[str, object]:
+    """An object's ``__dict__`` for pickling: tensors by value, the ``transient`` keys (caches) left out."""
+    drop = set(transient)
+    return {k: (portable_tensor(v) if isinstance(v, torch.Tensor) else v)
+            for k, v in state.items() if k not in drop}
+
+
+class ValueObject:
+    """Mixin of immutable values kept in ``__dict__``: ``copy`` is the object itself, ``deepcopy`` clones its
+    tensors, pickling stores tensors by value; the ``_transient`` keys (caches) are rebuilt, never stored."""
+
+    _transient: tuple[str, ...] = ()
+
+    def __copy__(self) -> Any:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Any:
+        new = object.__new__(type(self))
+        memo[id(self)] = new  # cycles (a complex representation and its realification) stay cycles
+        new.__setstate__(copy.deepcopy({k: v for k, v in self.__dict__.items() if k not in self._transient}, memo))
+        return new
+
+    def __getstate__(self) -> dict[str, Any]:
+        return portable_state(self.__dict__, self._transient)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)

@@ -20,7 +20,7 @@ from typing import Any
 import torch
 
 from .._validation import DEFAULT_DTYPE, as_tensor, check_positive_int
-from ._value import check_unchanged, digest_to_hash, tensor_digest, tensor_versions
+from ._value import check_unchanged, digest_to_hash, portable_tensor, tensor_digest, tensor_versions
 from .finite import matrix_closure
 
 __all__ = ["Group", "direct_product", "group_elements", "lie_bracket", "structure_constants"]
@@ -159,8 +159,17 @@ class Group:
     def __delattr__(self, key: str) -> None:
         raise AttributeError(f"Group is immutable: cannot delete {key!r}")
 
+    def __copy__(self) -> Group:
+        return self  # an immutable value, like a tuple
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Group:
+        factors = None if self.factors is None else tuple(f.__deepcopy__(memo) for f in self.factors)
+        return Group._trusted(self._algebra.clone(), self._discrete.clone(), self.name, self.affine, factors)
+
     def __reduce__(self) -> tuple[Any, ...]:
-        return (_rebuild_group, (self._algebra, self._discrete, self.name, self.affine, self.factors))
+        # tensors pickle by value (NumPy), so equal groups pickle to equal bytes (joblib.hash, caches)
+        return (_rebuild_group, (portable_tensor(self._algebra), portable_tensor(self._discrete), self.name,
+                                 self.affine, self.factors))
 
     def with_name(self, name: str) -> Group:
         """The same group (equal, sharing its immutable tensors) under another name."""

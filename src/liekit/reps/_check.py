@@ -6,7 +6,7 @@ import torch
 
 from ..groups import Group
 
-__all__ = ["check_homomorphism"]
+__all__ = ["check_homomorphism", "as_columns"]
 
 
 def _fro(t: torch.Tensor) -> torch.Tensor:
@@ -89,3 +89,17 @@ def check_homomorphism(group: Group, A: torch.Tensor, D: torch.Tensor, rtol: flo
                     f" element {i}): rho(g_{j}) drho(xi_{i}) rho(g_{j})^-1 != drho(g_{j} xi_{i} g_{j}^-1)"
                     f" (residual {float(res[i]):.3e}, tolerance {float(tol[i]):.3e})"
                 )
+
+
+def as_columns(v: torch.Tensor, size: int, name: str = "v") -> tuple[torch.Tensor, bool]:
+    """``v`` as columns ``(size, b)``, and whether it was one vector ``(size,)``."""
+    if v.ndim == 1:
+        v = v[:, None]
+        squeeze = True
+    elif v.ndim == 2:
+        squeeze = False
+    else:
+        raise ValueError(f"{name} must have shape ({size},) or ({size}, b), got {tuple(v.shape)}")
+    if v.shape[0] != size:
+        raise ValueError(f"{name} must have leading axis {size} (the rep size), got {tuple(v.shape)}")
+    return v, squeeze

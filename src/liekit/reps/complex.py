@@ -22,6 +22,7 @@ from __future__ import annotations
 import torch
 
 from ..groups import Group
+from ..groups._value import ValueObject
 from ..groups.unitary import complex_structure, complexify_matrices, realify
 from .rep import MatrixRep, Rep
 
@@ -50,7 +51,7 @@ def _block_diag(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return out
 
 
-class ComplexRep:
+class ComplexRep(ValueObject):
     r"""A complex representation of a (real) group; its realification ``real`` is the liekit :class:`Rep`.
 
     Built by :func:`complex_standard`, :func:`complexify`, :func:`ctrivial` and the operations; ``_op`` /

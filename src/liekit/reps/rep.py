@@ -35,8 +35,15 @@ import torch
 
 from .._validation import DEFAULT_DTYPE, as_tensor
 from ..groups import Group
-from ..groups._value import check_unchanged, combine_digests, digest_to_hash, tensor_digest, tensor_versions
-from ._check import check_homomorphism
+from ..groups._value import (
+    ValueObject,
+    check_unchanged,
+    combine_digests,
+    digest_to_hash,
+    tensor_digest,
+    tensor_versions,
+)
+from ._check import as_columns, check_homomorphism
 
 __all__ = ["Rep", "MatrixRep", "TrivialRep", "DualRep", "SumRep", "TensorRep", "DENSE_LIMIT"]
 
@@ -44,25 +51,12 @@ __all__ = ["Rep", "MatrixRep", "TrivialRep", "DualRep", "SumRep", "TensorRep", "
 DENSE_LIMIT = 8192
 
 
-def _as_columns(v: torch.Tensor, size: int, name: str = "v") -> tuple[torch.Tensor, bool]:
-    if v.ndim == 1:
-        v = v[:, None]
-        squeeze = True
-    elif v.ndim == 2:
-        squeeze = False
-    else:
-        raise ValueError(f"{name} must have shape ({size},) or ({size}, b), got {tuple(v.shape)}")
-    if v.shape[0] != size:
-        raise ValueError(f"{name} must have leading axis {size} (the rep size), got {tuple(v.shape)}")
-    return v, squeeze
-
-
 #: Attributes that define a representation's value: set once in ``__init__``, never reassigned.
 _FROZEN = frozenset({"group", "parts", "factors", "rep", "_alg", "_disc", "_elem", "_name", "_offsets", "_shape",
                      "elements", "power", "m", "_calg", "_cdisc", "_op", "_args", "basis", "index", "parent"})
 
 
-class Rep:
+class Rep(ValueObject):
     """Base class: a representation of ``group`` on :math:`R^{size}`.
 
     Subclasses define their value by ``_equal`` (called only for two objects of the same class)
@@ -70,6 +64,7 @@ class Rep:
     """
 
     group: Group
+    _transient = ("_digest", "_versions")  # recomputed after unpickling / deep-copying
 
     # -- value semantics -----------------------------------------------------------------
     def __setattr__(self, key: str, value: Any) -> None:
@@ -189,20 +184,20 @@ class Rep:
 
     def apply_algebra(self, v: Any) -> torch.Tensor:
         r""":math:`d\rho(\xi_i) v` for all ``i``: ``v`` of shape ``(s,)`` or ``(s, b)`` → ``(d, s[, b])``."""
-        vt, squeeze = _as_columns(as_tensor(v, "v", device=self.group.device), self.size)
+        vt, squeeze = as_columns(as_tensor(v, "v", device=self.group.device), self.size)
         out = self._apply_algebra(vt)
         return out[..., 0] if squeeze else out
 
     def apply_discrete(self, v: Any) -> torch.Tensor:
         r""":math:`\rho(g_j) v` for all discrete generators: ``(s[, b])`` → ``(r, s[, b])``."""
-        vt, squeeze = _as_columns(as_tensor(v, "v", device=self.group.device), self.size)
+        vt, squeeze = as_columns(as_tensor(v, "v", device=self.group.device), self.size)
         out = self._apply_discrete(vt)
         return out[..., 0] if squeeze else out
 
     def apply_element(self, g: Any, v: Any) -> torch.Tensor:
         r""":math:`\rho(g) v` without forming :math:`\rho(g)`: ``g (n, n)`` or ``(B, n, n)``."""
         g_t = self._check_element(g)
-        vt, squeeze = _as_columns(as_tensor(v, "v", device=self.group.device), self.size)
+        vt, squeeze = as_columns(as_tensor(v, "v", device=self.group.device), self.size)
         out = self._apply_element(g_t if g_t.ndim == 3 else g_t[None], vt)
         out = out if g_t.ndim == 3 else out[0]
         return out[..., 0] if squeeze else out
