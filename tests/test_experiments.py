@@ -20,3 +20,56 @@ def test_quick_experiment_writes_its_section_and_figures(name, tmp_path):
     for img in images:
         path = tmp_path / img
         assert path.exists() and path.read_bytes()[:4] == b"\x89PNG", f"{name}: missing figure {img}"
+
+
+# -- the report's summary: claims with verdicts ----------------------------------------------------------
+def test_report_opens_with_per_paper_summary_tables(tmp_path):
+    from liekit.experiments._claims import Claim, Section
+    from liekit.report import write_report
+
+    a = Section("## A\n", [Claim("Paper X", "c1", "1", "1.01", "reproduced"),
+                           Claim("Paper X", "c2", "2", "3", "differs", "other seeds")])
+    b = Section("## B\n", [Claim("Paper Y", "c3", "—", "—", "not run", "time budget")])
+    path = write_report(tmp_path, [("a", a, 1.0, 0.5), ("b", b, 2.0, 1.5), ("c", "## C\n", 0.1)], quick=True,
+                        device="cpu")
+    text = path.read_text()
+    assert text.index("### Paper X (reproduced: 1, differs: 1)") < text.index("## Run time") < text.index("## A")
+    assert "| c2 | 2 | 3 | **differs** — other seeds |" in text
+    assert "- Paper Y: c3 — not run: time budget" in text and "- Paper X: c1" not in text
+    assert "| a | 1.0 | 0.5 |" in text and "| c | 0.1 | nan |" in text
+    with pytest.raises(ValueError, match="verdict"):
+        Claim("P", "c", "1", "1", "fine")
+
+
+def test_otto_published_rows_ship_with_the_package():
+    from liekit.experiments.recovery import published
+
+    pub = published()
+    assert len(pub) == 168  # every (family, d, m, r) row of the authors' three data files
+    assert pub[("T", 2, 10, 2)]["median"] == 50 and pub[("T", 2, 50, 3)]["median_seconds"] == pytest.approx(375.5, 1e-3)
+    assert {k[0] for k in pub} == {"T", "SE", "quadSE"}
+
+
+@pytest.mark.parametrize("group", ["T", "SE"])
+def test_papers_discretisation_is_the_lie_derivative_at_its_evaluation_points(group):
+    """‖M(w)‖_* of the 'paper' operator = nuclear norm of [(L_ξq F_w)(x_j)] / √N, computed here by autodiff."""
+    import torch
+
+    from liekit.experiments.recovery import _candidate, candidate_operator, evaluation_points
+    from liekit.lie import PolynomialBasis, n_monomials
+
+    m, d = 3, 2
+    op = candidate_operator(group, m, d, discretisation="paper", seed=4)
+    X = evaluation_points(group, m, d, seed=4)
+    assert X.shape == (n_monomials(m, d - 1 if group == "T" else d) + 1, m) and X.abs().max() <= 1
+    basis, G = PolynomialBasis(m, d), _candidate(group, m)
+    w = torch.randn(basis.size, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    J = torch.func.vmap(torch.func.jacrev(lambda x: basis(x[None])[0] @ w))(X)  # (N, m) gradients of F_w
+    A = G.algebra  # affine (d, m+1, m+1): X_ξ(x) = A[:m, :m] x + A[:m, m]
+    field = torch.einsum("qij,nj->nqi", A[:, :m, :m], X) + A[:, :m, m][None]
+    direct = torch.einsum("ni,nqi->nq", J, field) / X.shape[0] ** 0.5
+    assert float(op.nuclear_norm(w)) == pytest.approx(float(torch.linalg.matrix_norm(direct, "nuc")), rel=1e-10)
+    # generic points: the sampled operator has the exact operator's nullspace (the invariant polynomials)
+    exact = candidate_operator(group, m, d)
+    null = lambda K: int((torch.linalg.svdvals(K.reshape(-1, K.shape[-1])) < 1e-10).sum())  # noqa: E731
+    assert null(op.matrix) == null(exact.matrix) == 1

@@ -65,6 +65,7 @@ def test_license_py_typed_and_dependencies():
     for name in ("cvxpy", "sindy", "plot", "dask", "all", "test"):
         assert name in extras, name
     assert project["license"] == "MIT" and "py.typed" in meta["tool"]["setuptools"]["package-data"]["liekit"]
+    assert "experiments/data/*.csv" in meta["tool"]["setuptools"]["package-data"]["liekit"]
 
 
 BLOCKED = "import sys\nfor m in {mods!r}: sys.modules[m] = None\n"

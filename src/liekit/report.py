@@ -8,7 +8,7 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-__all__ = ["environment", "write_report", "markdown_to_html"]
+__all__ = ["environment", "write_report", "markdown_to_html", "summary_tables"]
 
 
 def environment() -> dict[str, str]:
@@ -81,21 +81,54 @@ def markdown_to_html(md: str, title: str = "liekit report") -> str:
             f"<style>{style}</style></head><body>\n" + "\n".join(out) + "\n</body></html>\n")
 
 
-def write_report(out: Path, sections: Sequence[tuple[str, str, float]], *, quick: bool, device: str) -> Path:
-    """Write ``report.md`` and ``report.html`` from ``(name, markdown, seconds)`` sections."""
+def summary_tables(texts: Sequence[str]) -> list[str]:
+    """One table per paper from the sections' claims (``claim | published | measured | verdict``), then the
+    claims not reproduced or not run, listed again so that none is missed."""
+    claims = [c for t in texts for c in getattr(t, "claims", ())]
+    if not claims:
+        return []
+    md = ["## Summary: each published claim, measured here", ""]
+    papers = list(dict.fromkeys(c.paper for c in claims))
+    for paper in papers:
+        rows = [c for c in claims if c.paper == paper]
+        counts = ", ".join(f"{v}: {n}" for v in dict.fromkeys(c.verdict for c in rows)
+                           if (n := sum(c.verdict == v for c in rows)))
+        md += [f"### {paper} ({counts})", "", "| claim | published | measured | verdict |", "|---|---|---|---|"]
+        md += [f"| {c.claim} | {c.published} | {c.measured} | **{c.verdict}**{' — ' + c.why if c.why else ''} |"
+               for c in rows]
+        md.append("")
+    missing = [c for c in claims if c.verdict in ("not reproduced", "not run", "differs")]
+    if missing:
+        md += ["### Not reproduced, not run, or different", ""]
+        md += [f"- {c.paper}: {c.claim} — {c.verdict}{': ' + c.why if c.why else ''}" for c in missing]
+        md.append("")
+    return md
+
+
+def write_report(out: Path, sections: Sequence[tuple[str, str, float]] | Sequence[tuple[str, str, float, float]],
+                 *, quick: bool, device: str) -> Path:
+    """Write ``report.md`` and ``report.html`` from ``(name, markdown, wall seconds[, CPU seconds])`` sections.
+
+    The report opens with the per-paper summary tables of the sections' claims
+    (:class:`liekit.experiments._claims.Section`), then the run times, then the sections.
+    """
     env = environment()
-    total = sum(s for _, _, s in sections)
+    rows = [(s[0], s[1], s[2], s[3] if len(s) > 3 else float("nan")) for s in sections]
+    total = sum(r[2] for r in rows)
     md = [
         f"# liekit {env['liekit']} — reproduction report",
         "",
-        f"mode: {'quick' if quick else 'full'}, device: {device}, total time: {total:.1f} s",
+        f"mode: {'quick' if quick else 'full'}, device: {device}, total wall time: {total:.1f} s",
         "",
-        "| experiment | time (s) |",
-        "|---|---|",
-        *[f"| {n} | {s:.1f} |" for n, _, s in sections],
+        *summary_tables([r[1] for r in rows]),
+        "## Run time",
+        "",
+        "| experiment | wall (s) | CPU (s) |",
+        "|---|---|---|",
+        *[f"| {n} | {w:.1f} | {c:.1f} |" for n, _, w, c in rows],
         "",
     ]
-    for _, text, _ in sections:
+    for _, text, _, _ in rows:
         md += [text.rstrip(), ""]
     md += ["## Environment", "", "| package | version |", "|---|---|", *[f"| {k} | {v} |" for k, v in env.items()], ""]
     text = "\n".join(md)
