@@ -5,6 +5,7 @@ Layers (imports go one way): :mod:`liekit.groups` → :mod:`liekit.reps` →
 :mod:`liekit.linalg` / :mod:`liekit.lie` → tasks → integrations → the ``liekit`` command.
 """
 
+from .enforce.decompose import Decomposition, decompose
 from .groups import (
     GL,
     O13,
@@ -73,5 +74,5 @@ __all__ = [
     "polynomial_lie_derivative", "Nullspace", "nullspace", "nullspace_from_gram", "Rep", "V",
     "linear_part", "standard", "trivial", "det_rep", "frequency_rep", "regular_rep", "__version__",
     "O13", "SO13", "SO13p", "U", "SU", "Cube", "CyclicShift", "RubiksCube", "ZksZnxZn",
-    "alt", "complex_standard", "index_symmetric", "lift", "sym",
+    "alt", "complex_standard", "index_symmetric", "lift", "sym", "decompose", "Decomposition",
 ]
