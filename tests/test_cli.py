@@ -231,3 +231,88 @@ def test_python_dash_m_liekit():
     assert out.returncode == 0 and out.stdout.startswith("liekit ")
     out = subprocess.run([sys.executable, "-m", "liekit"], capture_output=True, text=True)
     assert out.returncode == 2 and "no command given" in out.stderr
+
+
+# -- vector-field candidates: --candidate 'poly(2)', 'projective(2)', 'conformal(2)' --------------------------
+@pytest.fixture
+def circle_npy(tmp_path):
+    th = np.random.default_rng(1).uniform(0, 2 * np.pi, 500)
+    path = tmp_path / "circle.npy"
+    np.save(path, np.c_[np.cos(th), np.sin(th)])
+    return path
+
+
+@pytest.mark.parametrize("spec, dim, algebra", [("poly(1)", 1, "R"), ("poly(2)", 3, "sl(2,R)"),
+                                                ("projective(2)", 3, "sl(2,R)"), ("conformal(2)", 3, "sl(2,R)")])
+def test_discover_field_candidates_on_a_circle(spec, dim, algebra, circle_npy, capsys):
+    assert main(["discover", str(circle_npy), "--candidate", spec]) == 0
+    out = capsys.readouterr().out
+    assert f"dimension: {dim}\n" in out and f"algebra: {algebra} " in out
+    fields = [ln.split(" = ", 1)[1] for ln in out.splitlines() if ln.startswith("  X_")]
+    assert len(fields) == dim
+    if dim == 1:  # the rotation, printed as a field
+        assert fields[0] in ("x1*∂/∂x0 - x0*∂/∂x1", "-x1*∂/∂x0 + x0*∂/∂x1")
+
+
+def test_discover_projective_stabiliser_of_a_conic(tmp_path, capsys):
+    """An ellipse off the origin: its projective stabiliser ≅ so(1,2), three fractional-linear fields.
+
+    Truth: matrices A ∈ sl(3) with AᵀM + MA = 0 (M the conic's symmetric matrix in x̃ = (x, 1)); each gives the
+    projective field X(x)_i = (A x̃)_i − x_i (A x̃)_2.
+    """
+    import sympy as sp
+
+    from liekit.discover import PolynomialFields
+
+    th = np.random.default_rng(2).uniform(0, 2 * np.pi, 800)
+    c, a, b, phi = np.array([0.5, -0.3]), 2.0, 1.0, 0.4
+    R = np.array([[np.cos(phi), -np.sin(phi)], [np.sin(phi), np.cos(phi)]])
+    X = (np.c_[a * np.cos(th), b * np.sin(th)] @ R.T) + c
+    np.save(tmp_path / "conic.npy", X)
+    assert main(["discover", str(tmp_path / "conic.npy"), "--candidate", "projective(2)", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["result"]["dim"] == 3 and doc["algebra"] == "sl(2,R)" and len(doc["fields"]) == 3
+    # the conic's matrix, and the stabiliser by linear algebra
+    H = np.eye(3)
+    H[:2, :2], H[:2, 2] = R @ np.diag([a, b]), c  # x̃ = H ỹ with ỹ on the unit circle
+    Hi = np.linalg.inv(H)
+    M = Hi.T @ np.diag([1.0, 1.0, -1.0]) @ Hi
+    E = [np.eye(3)[:, [i]] @ np.eye(3)[[j]] for i in range(3) for j in range(3)]
+    K = np.stack([(e.T @ M + M @ e).ravel() for e in E], 1)
+    K = np.vstack([K, np.eye(3).ravel()[None]])  # traceless
+    _, s, vt = np.linalg.svd(K)
+    assert s[-4] > 1e-6 and s[-3] < 1e-10
+    x0, x1 = sp.symbols("x0 x1")
+    truth = []
+    for v in vt[-3:]:
+        Ax = sp.Matrix(v.reshape(3, 3)) * sp.Matrix([x0, x1, 1])
+        truth.append([sp.expand(Ax[0] - x0 * Ax[2]), sp.expand(Ax[1] - x1 * Ax[2])])
+    lib = PolynomialFields(2, 2, "projective")
+    t = PolynomialFields(2, 2, truth).basis
+    gens = np.asarray(doc["result"]["generators"])
+    assert gens.shape == (3, lib.m * lib.P)
+    q1, _ = np.linalg.qr(gens.T)
+    q2, _ = np.linalg.qr(t.numpy().T)
+    angles = np.arccos(np.clip(np.linalg.svd(q1.T @ q2, compute_uv=False), -1, 1))
+    assert angles.max() < 1e-6
+
+
+@pytest.mark.parametrize("spec, needle", [("poly(-1)", "the degree must be >= 0, got -1"),
+                                          ("poly(x)", "needs one integer degree in brackets, got 'x'"),
+                                          ("poly(2,3)", "needs one integer degree"),
+                                          ("projective(3)", "write projective(2)"),
+                                          ("poly(30)", "992 fields on R^2"),
+                                          ("polyx(2)", "or a vector-field space poly(D)")])
+def test_bad_field_candidates_exit_2_with_one_line(spec, needle, circle_npy, capsys):
+    assert main(["discover", str(circle_npy), "--candidate", spec]) == 2
+    captured = capsys.readouterr()
+    line = _one_line(captured.err)
+    assert line.startswith("liekit discover: ") and needle in line, line
+    assert captured.out == ""
+
+
+def test_field_candidate_undetermined_exits_3(tmp_path, capsys):
+    np.save(tmp_path / "blob.npy", np.random.default_rng(0).standard_normal((300, 2)))
+    assert main(["discover", str(tmp_path / "blob.npy"), "--candidate", "poly(1)"]) == 3
+    captured = capsys.readouterr()
+    assert "dimension: undetermined" in captured.out and "--degree 3" in _one_line(captured.err)

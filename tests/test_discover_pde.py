@@ -116,3 +116,57 @@ def test_parse_fields_rejects_nonsense():
         parse_fields("GL(3)", 2)
     with pytest.raises(ValueError, match="degree 2"):
         parse_fields("projective(3)", 2)
+
+
+# -- from data: exact solutions + noise → denoise → PDE-FIND (pysindy) → prolongation ----------------------------
+@pytest.mark.parametrize("name, make, order, periodic", [
+    ("heat", "heat_solution", 2, True), ("burgers", "burgers_solution", 2, True), ("kdv", "kdv_solution", 3, False)])
+def test_symmetries_from_noisy_data_through_pde_find(name, make, order, periodic):
+    pytest.importorskip("pysindy")
+    import numpy as np
+
+    from liekit.discover import pde_data
+
+    x, t, u = getattr(pde_data, make)()
+    eq, dep, linear, algebra, truth = CASES[name]
+    noisy = pde_data.add_noise(u, 0.01, seed=3)
+    assert np.std(noisy - u) > 0.005 * np.std(u)
+    res = pde_data.symmetries_from_data(noisy, x, t, noise=0.01 * float(np.std(u)), derivative_order=order,
+                                        linear=linear, periodic=periodic)
+    fitted = res.notes[0]
+    assert fitted.startswith("equations from pysindy: u_t = ")
+    assert res.dim == len(truth)  # the dimension is right
+    angle = res.angle_to(truth)
+    assert 1e-6 < angle < 0.05  # near the exact algebra, and not exactly it (the fit is noisy)
+    if algebra is not None:
+        assert res.algebra_name == algebra
+
+
+def test_solutions_are_exact():
+    import numpy as np
+
+    from liekit.discover import pde_data
+
+    # residuals of the PDEs by spectral / fine differences on the exact solutions
+    x, t, u = pde_data.heat_solution(64, 2001, T=0.1)
+    k = np.fft.fftfreq(64, d=x[1] - x[0]) * 2 * np.pi
+    uxx = np.real(np.fft.ifft(-(k**2)[:, None] * np.fft.fft(u, axis=0), axis=0))
+    ut = np.gradient(u, t, axis=1, edge_order=2)
+    assert np.abs(ut - uxx)[:, 5:-5].max() < 1e-4 * np.abs(uxx).max()
+    x, t, u = pde_data.burgers_solution(64, 2001, T=0.1)
+    F = np.fft.fft(u, axis=0)
+    ux, uxx = (np.real(np.fft.ifft(c[:, None] * F, axis=0)) for c in (1j * k, -(k**2)))
+    ut = np.gradient(u, t, axis=1, edge_order=2)
+    assert np.abs(ut - (uxx - u * ux))[:, 5:-5].max() < 1e-4 * np.abs(uxx).max()
+    with pytest.raises(ValueError, match="amplitude"):
+        pde_data.burgers_solution(amplitude=1.5)
+    with pytest.raises(ValueError, match="shape"):
+        pde_data.fit_pde_find(u[:, :10], x, t)
+
+
+def test_truncated_algebra_is_not_named():
+    # the heat equation's algebra in poly(2) holds ∂u-fields whose brackets with the Galilean boost are cubic
+    res = symmetries_of_pde("u_t = u_xx", TX, ("u",), degree=2)
+    assert res.dim == 8 and res.closure_residual() > 0.1
+    assert res.algebra_name.startswith("not closed in poly(2)")
+    assert "no name" in res.report()

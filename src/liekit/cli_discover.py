@@ -4,7 +4,10 @@ DATA is a ``.npy`` file (read memory-mapped, streamed) or a ``.csv`` / ``.txt`` 
 point per row; a header line is skipped). GROUP is written as in Python — ``'GL(3)'``,
 ``'SO(1,2)'``, ``'SE(2)'``, ``'SO(2)*Scaling(1)'`` — and parsed safely: only calls of the
 library's group constructors with integer literals, and ``*`` for direct products, are
-accepted (nothing is evaluated).
+accepted (nothing is evaluated). A space of polynomial vector fields may be given instead —
+``'poly(D)'`` (every field of degree ≤ D), ``'affine(1)'``, ``'projective(2)'``, ``'conformal(2)'``
+(:func:`liekit.discover.parse_fields`) — and the symmetries are then printed as vector fields
+(``-x1*∂/∂x0 + x0*∂/∂x1``).
 
 Exit status: 0 when the symmetry algebra was decided; 2 for bad input (missing, empty or unreadable
 file, ragged rows, unknown group, wrong size, a degree too high) with one line naming it; 3
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import re
 import sys
 import warnings
 from pathlib import Path
@@ -25,7 +29,8 @@ from typing import Any
 from . import groups as _groups
 from ._validation import MAX_DENSE_UNKNOWNS
 
-__all__ = ["add_parser", "parse_group", "main", "GROUP_CONSTRUCTORS", "EXIT_UNDETERMINED"]
+__all__ = ["add_parser", "parse_group", "parse_candidate", "main", "GROUP_CONSTRUCTORS", "FIELD_SPACES",
+           "EXIT_UNDETERMINED"]
 
 #: exit status when no polynomial of the chosen degree vanishes on the data (symmetry algebra undetermined)
 EXIT_UNDETERMINED = 3
@@ -71,6 +76,54 @@ def parse_group(text: str) -> _groups.Group:
         return build(tree.body)
     except TypeError as exc:  # wrong number of arguments
         raise ValueError(f"cannot build group {text!r}: {exc}") from None
+
+
+#: vector-field candidate spaces a ``--candidate`` may name (:func:`liekit.discover.parse_fields`)
+FIELD_SPACES = ("poly", "affine", "projective", "conformal")
+
+#: most candidate fields a ``--candidate 'poly(D)'`` may give: each is evaluated, differentiated and printed
+#: (sympy) on up to 4000 points; 132 fields (poly(10) on R^2) take ~30 s
+MAX_FIELDS = 256
+
+_FIELD_CALL = re.compile(r"^\s*(" + "|".join(FIELD_SPACES) + r")\s*(\(.*)?$", re.S)
+
+
+def parse_candidate(text: str, m: int) -> Any:
+    """A ``--candidate`` on ``R^m``: a :class:`~liekit.groups.Group` (``'GL(3)'``) or polynomial vector fields.
+
+    ``'poly(D)'`` (``D`` ≥ 0 an integer literal), ``'affine(1)'``, ``'projective(2)'`` and ``'conformal(2)'``
+    give a :class:`~liekit.discover.PolynomialFields` on ``R^m``; anything else is read by :func:`parse_group`.
+    Bad specs (``'poly(-1)'``, ``'poly(x)'``, a space of more than :data:`MAX_FIELDS` fields) raise
+    ``ValueError`` naming the spec.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"--candidate must be a string, got {type(text).__name__}")
+    mt = _FIELD_CALL.match(text)
+    if mt is None:
+        try:
+            return parse_group(text)
+        except ValueError as exc:
+            if str(exc).startswith("unknown group"):
+                raise ValueError(f"{exc}, or a vector-field space poly(D), affine(1), projective(2), conformal(2)")\
+                    from None
+            raise
+    kind, rest = mt.group(1), (mt.group(2) or "").strip()
+    arg = re.fullmatch(r"\(\s*([^()]*?)\s*\)", rest)
+    if arg is None or not re.fullmatch(r"[+-]?\d+", arg.group(1)):
+        got = arg.group(1) if arg is not None else rest or "nothing"
+        raise ValueError(f"--candidate {text!r}: {kind}(D) needs one integer degree in brackets, got {got!r}")
+    deg = int(arg.group(1))
+    if deg < 0:
+        raise ValueError(f"--candidate {text!r}: the degree must be >= 0, got {deg}")
+    from math import comb
+
+    size = m * comb(m + deg, deg)
+    if size > MAX_FIELDS:
+        raise ValueError(f"--candidate {text!r} gives {size:,} fields on R^{m}; liekit discover handles at most"
+                         f" {MAX_FIELDS:,}: use a lower degree")
+    from .discover import parse_fields
+
+    return parse_fields(f"{kind}({deg})", m)
 
 
 #: most monomials a ``--degree`` may give: the defining polynomials come from a dense P × P generalised
@@ -189,7 +242,8 @@ def _run(args: argparse.Namespace) -> int:
         X = load_points(args.data)
         if args.candidate is not None and not args.candidate.strip():
             raise ValueError("--candidate is empty; write a group such as 'GL(3)' or leave the option out")
-        G = parse_group(args.candidate) if args.candidate is not None else _groups.GL(int(X.shape[1]))
+        G = parse_candidate(args.candidate, int(X.shape[1])) if args.candidate is not None else \
+            _groups.GL(int(X.shape[1]))
         _check_degree(args.degree, int(X.shape[1]))
         if args.rtol is not None and not 0 < args.rtol < 1:
             raise ValueError(f"--rtol must be in (0, 1), got {args.rtol}")
@@ -197,6 +251,8 @@ def _run(args: argparse.Namespace) -> int:
             raise ValueError(f"--noise must be >= 0, got {args.noise}")
     except (ValueError, TypeError) as exc:
         raise CLIError(str(exc)) from None
+    if not isinstance(G, _groups.Group):
+        return _run_fields(args, X, G, out)
     from .discover import symmetries_of_point_cloud
     from .discover.manifolds import NoDefiningPolynomialWarning
 
@@ -214,10 +270,7 @@ def _run(args: argparse.Namespace) -> int:
         bar.close()
     van = res.extra["vanishing"]
     undetermined = bool(res.extra["undetermined"])
-    polys = []
-    for c in van["coefficients"]:
-        terms = [f"{v:+.4g} {n}" for v, n in zip(c.tolist(), van["names"]) if abs(v) > 1e-8 * float(c.abs().max())]
-        polys.append(" ".join(terms))
+    polys = _polynomial_lines(van)
     if args.json:
         emit_json({"data": str(args.data), "points": int(res.samples), "ambient_dim": int(X.shape[1]),
                    "degree": args.degree, "defining_polynomials": polys, "undetermined": undetermined,
@@ -251,6 +304,74 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _polynomial_lines(van: dict) -> list[str]:
+    """The defining polynomials ``0 = q(x)`` as text, one per line (coefficients to 4 digits)."""
+    import torch
+
+    polys = []
+    for c in van["coefficients"]:
+        c = torch.as_tensor(c)
+        terms = [f"{v:+.4g} {n}" for v, n in zip(c.tolist(), van["names"]) if abs(v) > 1e-8 * float(c.abs().max())]
+        polys.append(" ".join(terms))
+    return polys
+
+
+def _run_fields(args: argparse.Namespace, X: Any, lib: Any, out: Any) -> int:
+    """``--candidate 'poly(2)'`` and friends: the polynomial vector fields tangent to the data's submanifold."""
+    import numpy as np
+
+    from .cli import CLIError, emit_json, say, staged_output
+    from .discover import symmetries_of_point_cloud_fields
+
+    prog = "liekit discover"
+    Xa = np.array(X, dtype=np.float64)  # a copy: the .npy may be memory-mapped read-only
+    bad = ~np.isfinite(Xa).all(axis=1)
+    if bad.any():
+        if args.nan_policy != "omit":
+            raise CLIError(f"{int(bad.sum())} row(s) of the data hold NaN or inf: use --nan-policy omit to drop them")
+        say(prog, f"warning: dropped {int(bad.sum())} row(s) of X holding NaN or inf")
+        Xa = Xa[~bad]
+    try:
+        res = symmetries_of_point_cloud_fields(Xa, lib, args.degree, rtol=args.rtol, noise=args.noise)
+    except (ValueError, TypeError) as exc:
+        if str(exc).startswith("no polynomial of degree"):
+            if args.json:
+                emit_json({"data": str(args.data), "points": int(Xa.shape[0]), "ambient_dim": int(Xa.shape[1]),
+                           "degree": args.degree, "candidate": lib.name, "undetermined": True})
+            else:
+                print("dimension: undetermined")
+            say(prog, f"no polynomial of degree <= {args.degree} vanishes on the data: they define no submanifold"
+                      f" at this degree, so no symmetry is reported. Try a higher degree: --degree {args.degree + 1}"
+                      " (or more).")
+            return EXIT_UNDETERMINED
+        raise CLIError(str(exc)) from None
+    van = res.extra["vanishing"]
+    polys = _polynomial_lines(van)
+    fields = res.expressions()
+    if args.json:
+        emit_json({"data": str(args.data), "points": int(res.samples), "ambient_dim": int(Xa.shape[1]),
+                   "degree": args.degree, "candidate": lib.name, "defining_polynomials": polys,
+                   "undetermined": False, "fields": fields, "algebra": res.algebra_name if res.dim else None,
+                   "result": res.to_dict()})
+    else:
+        print(f"data: {args.data} ({res.samples} points in R^{Xa.shape[1]})")
+        print(f"defining polynomials: {len(polys)} (degree <= {args.degree})")
+        print("\n".join("  0 = " + t for t in polys))
+        print(res.report())
+    if out is not None:
+        import json
+
+        from .integrations.plots import plot_spectrum, save
+
+        with staged_output(out, prog) as tmp:
+            save(plot_spectrum(res), tmp / "spectrum.png")
+            (tmp / "discover.txt").write_text(res.report() + "\n")
+            (tmp / "discover.json").write_text(json.dumps({"fields": fields, "result": res.to_dict()}, indent=2,
+                                                          allow_nan=False) + "\n")
+        say(prog, f"figures and report written to {out}")
+    return 0
+
+
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Register ``discover`` on an ``argparse`` sub-parser collection; returns the sub-parser."""
     d = subparsers.add_parser("discover", help="discover the symmetry algebra of a point cloud (.npy / .csv)",
@@ -259,7 +380,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                                      " at this degree (undetermined; try a higher --degree)")
     d.add_argument("data", help="point cloud: .npy (streamed) or .csv / .txt, one point per row")
     d.add_argument("--candidate", default=None,
-                   help="candidate group written as in Python, e.g. 'GL(3)', 'SO(1,2)' (default GL(m))")
+                   help="candidate group written as in Python, e.g. 'GL(3)', 'SO(1,2)' (default GL(m)), or a space of"
+                        " polynomial vector fields: 'poly(D)', 'affine(1)', 'projective(2)', 'conformal(2)'")
     d.add_argument("--degree", type=int, default=2,
                    help=f"degree of the defining polynomials (default 2; at most {MAX_MONOMIALS:,} monomials)")
     d.add_argument("--noise", type=float, default=None, help="noise level of the points, in data units")

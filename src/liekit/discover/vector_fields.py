@@ -258,6 +258,18 @@ class VectorFieldResult(SymmetryResult):
         resid = (A @ sol - B).norm(dim=0).reshape(r, r) / scale
         return sol.T.reshape(r, r, r), resid
 
+    #: closure residual above which the span is reported as not a subalgebra of the library (no name given)
+    CLOSURE_TOL = 1e-2
+
+    @property
+    def algebra_name(self) -> str:
+        """The algebra's name, or ``"not closed …"`` when the fields' brackets leave their span (a truncated
+        infinite algebra, e.g. the heat equation's in ``poly(2)``: the structure constants would be meaningless)."""
+        resid = self.closure_residual()
+        if resid > self.CLOSURE_TOL:
+            return f"not closed in {self.library.name} (closure residual {resid:.2g})"
+        return super().algebra_name
+
     def _truth(self, truth: Any) -> torch.Tensor:
         t = truth
         if isinstance(t, PolynomialFields):
@@ -272,7 +284,9 @@ class VectorFieldResult(SymmetryResult):
     def report(self) -> str:
         lines = [f"candidate: {self.library.name} (dimension {self.singular_values.shape[0]}), method: {self.method},"
                  f" samples: {self.samples}", f"dimension: {self.dim}", *self._spectrum_lines()]
-        if self.dim:
+        if self.dim and self.closure_residual() > self.CLOSURE_TOL:
+            lines.append(f"algebra: {self.algebra_name}: the span is not a subalgebra (a truncation), so no name")
+        elif self.dim:
             lines += self.algebra().report_lines()
         lines += [f"note: {n}" for n in self.notes]
         lines += [f"  X_{i} = {e}" for i, e in enumerate(self.expressions())]

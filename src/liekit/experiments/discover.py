@@ -7,6 +7,8 @@ r"""``liekit reproduce discover``: known symmetries recovered by :mod:`liekit.di
 * functions: a rotation-invariant function (so(3) in gl(3)), a scale-invariant one (the
   scalings in gl(2)), a rotation-equivariant map :math:`x \mapsto |x|^2 x` (so(3) in gl(3),
   V → V) and a Lorentz-invariant function within gl(4) (so(1,3));
+* PDEs: the point symmetries of Burgers' equation (poly(2) fields on (t, x, u)) from the symbolic equation
+  and from an exact solution with 1 % noise (denoised, fitted by PDE-FIND, prolonged);
 * dynamics: the harmonic oscillator (span{I, J} in gl(2)), the planar Kepler problem
   (rotations diag(J, J) in gl(4), conserved angular momentum and energy), Euler's rigid
   body (conserved |L|² and kinetic energy), and a pysindy model fitted to an oscillator.
@@ -198,6 +200,26 @@ def run(quick: bool = False, out: Path | None = None, device: str = "cpu") -> st
         t0 = time.perf_counter()
         res = symmetries_of_vector_field(model, GL(2), rtol="auto")
         record("pysindy fit of the oscillator (exact)", "gl(2)", res, torch.stack([torch.eye(2, dtype=_dt), J]), t0)
+    except ImportError:  # pragma: no cover - pysindy is a declared dependency
+        pass
+
+    # -- vector fields and PDEs ---------------------------------------------------------------
+    # (polynomial-field point clouds are left out: their first use imports torch._dynamo, seconds quick mode lacks)
+    from ..discover import PolynomialFields, symmetries_of_pde
+
+    t0 = time.perf_counter()
+    burgers = symmetries_of_pde("u_t = u_xx - u*u_x", ("t", "x"), ("u",), degree=2)
+    truth = PolynomialFields(3, 2, [[1, 0, 0], [0, 1, 0], [0, "t", 1], ["2*t", "x", "-u"], ["t**2", "t*x", "x - t*u"]],
+                             names=["t", "x", "u"]).basis  # closed form (Olver §2.4)
+    record("Burgers u_t = u_xx - u u_x (symbolic, prolongation)", "poly(2) on (t,x,u)", burgers, truth, t0)
+    try:
+        from ..discover.pde_data import add_noise, burgers_solution, symmetries_from_data
+
+        x, t, u = burgers_solution(128, 101)
+        t0 = time.perf_counter()
+        res = symmetries_from_data(add_noise(u, 0.01), x, t, noise=0.01 * float(u.std()), periodic=True)
+        record("Burgers from data, 1 % noise (SVD denoise → PDE-FIND → prolongation)", "poly(2) on (t,x,u)", res,
+               truth, t0)
     except ImportError:  # pragma: no cover - pysindy is a declared dependency
         pass
 
