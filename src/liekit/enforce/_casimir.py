@@ -5,10 +5,14 @@ For a group whose trace form :math:`g_{ij} = \mathrm{tr}(\xi_i \xi_j)` is non-de
 :math:`W \in P \otimes Q` (a ``p × q`` matrix) satisfies :math:`\Omega_P W = W \Omega_Q^T`. With eigenvectors
 :math:`\Omega_P U_\lambda = \lambda U_\lambda`, :math:`\Omega_Q V_\lambda = \lambda V_\lambda`, every solution is
 :math:`W = \sum_\lambda U_\lambda Y_\lambda V_\lambda^T`, and each small block :math:`Y_\lambda` is solved on the
-restricted generators (:func:`~._block.solve_block`).
+restricted generators (:func:`~._block.solve_block`). For a direct product with several continuous factors the
+split is on the joint eigenspaces of the factors' Casimirs :math:`\Omega_i` (:func:`joint_eigenspaces`), finer
+than those of their sum.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 import torch
@@ -19,7 +23,8 @@ from ..reps import Rep, TensorRep
 from ._block import Block, restricted_rep, side, solve_block
 from ._eigenspaces import eigenspaces
 
-__all__ = ["casimir_coefficients", "solve_casimir", "split_index", "CASIMIR_LIMIT"]
+__all__ = ["casimir_coefficients", "factor_coefficients", "joint_eigenspaces", "solve_casimir", "split_index",
+           "CASIMIR_LIMIT"]
 
 #: largest half for which the Casimir is formed densely
 CASIMIR_LIMIT = 4096
@@ -36,6 +41,50 @@ def casimir_coefficients(alg: torch.Tensor) -> torch.Tensor | None:
     if scale == 0 or float(ev.abs().min()) <= 1e-8 * scale:
         return None
     return torch.linalg.inv(g)
+
+
+def factor_coefficients(group: Any, coef: torch.Tensor) -> list[torch.Tensor]:
+    r"""One Casimir per factor of a direct product: ``coef`` masked to each factor's algebra block.
+
+    The trace form of :math:`G_1 \times \cdots \times G_s` is block diagonal, so is its inverse, and
+    :math:`\Omega = \sum_i \Omega_i` with commuting :math:`\Omega_i` (factors commute); their joint eigenspaces
+    refine those of :math:`\Omega`. ``[coef]`` when fewer than two factors have an algebra.
+    """
+    factors = list(getattr(group, "factors", None) or ())
+    offsets = np.cumsum([0] + [f.dim for f in factors])
+    blocks = [(int(a), int(b)) for a, b in zip(offsets[:-1], offsets[1:]) if b > a]
+    if len(blocks) < 2 or int(offsets[-1]) != coef.shape[0]:
+        return [coef]
+    out = []
+    for a, b in blocks:
+        c = torch.zeros_like(coef)
+        c[a:b, a:b] = coef[a:b, a:b]
+        out.append(c)
+    return out
+
+
+def joint_eigenspaces(rep: Rep, coefs: list[torch.Tensor]) -> list[tuple[tuple[complex, ...], torch.Tensor]] | None:
+    r"""Joint eigenspaces of the commuting Casimirs :math:`\Omega_k` (one per entry of ``coefs``) on ``rep``.
+
+    Refined one operator at a time: the eigenspaces ``U`` (orthonormal columns) of the first, then those of
+    :math:`U^T \Omega_k U` inside each (``span U`` is :math:`\Omega_k`-invariant). Returns
+    ``[(eigenvalues (λ_1, …), U)]``; None if an eigen-split is unreliable or a space is not invariant.
+    """
+    spaces: list[tuple[tuple[complex, ...], torch.Tensor | None]] = [((), None)]
+    for c in coefs:
+        omega = casimir_matrix(rep, c)
+        scale = max(float(omega.abs().max()), 1.0)
+        refined: list[tuple[tuple[complex, ...], torch.Tensor | None]] = []
+        for lab, U in spaces:
+            M = omega if U is None else U.T @ omega @ U
+            if U is not None and float((omega @ U - U @ M).abs().max()) > 1e-8 * scale:
+                return None
+            es = eigenspaces(M)
+            if es is None:
+                return None
+            refined.extend((lab + (lam,), V if U is None else U @ V) for lam, V in es)
+        spaces = refined
+    return [(lab, U) for lab, U in spaces if U is not None]
 
 
 def _restrict(side: Rep, U: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, float]:
@@ -83,8 +132,9 @@ def solve_casimir(factors: list[Rep], coef: torch.Tensor, rtol: float
     if max(P.size, Q.size) > CASIMIR_LIMIT:
         return None
     same = _same_factors(factors[:m], factors[m:])  # e.g. V⊗k → V⊗k of an orthogonal group: V* = V
-    cp = eigenspaces(casimir_matrix(P, coef))
-    cq = cp if same else eigenspaces(casimir_matrix(Q, coef))
+    coefs = factor_coefficients(group, coef)  # a product's factors: joint eigenspaces of their Casimirs
+    cp = joint_eigenspaces(P, coefs)
+    cq = cp if same else joint_eigenspaces(Q, coefs)
     if cp is None or cq is None:
         return None
     restricted: dict[tuple[int, int], tuple[torch.Tensor, torch.Tensor, float]] = {}
@@ -95,14 +145,14 @@ def solve_casimir(factors: list[Rep], coef: torch.Tensor, rtol: float
             restricted[key] = _restrict(half, basis)
         return restricted[key]
 
-    scale = max([abs(c) for c, _ in cp + cq] + [1.0])
+    scales = [max([abs(lab[k]) for lab, _ in cp + cq] + [1.0]) for k in range(len(coefs))]
     cols: list[torch.Tensor] = []
     blocks: list[Nullspace] = []
     routes = set()
     gscale = generator_scale(TensorRep([P, Q]))
     for i, (lam, U) in enumerate(cp):
         for j, (mu, V) in enumerate(cq):
-            if abs(lam - mu) > 1e-6 * scale:
+            if any(abs(x - y) > 1e-6 * sc for x, y, sc in zip(lam, mu, scales)):
                 continue
             a, alpha, res_a = restrict(P, 0, i, U)
             b, beta, res_b = restrict(Q, 1, j, V)

@@ -10,6 +10,10 @@ condition of :mod:`liekit.lie.condition` on :math:`\mathrm{vec}(W) \in T = V_{ou
 for large ``T``. Direct sums are split into blocks (identical blocks solved once, keyed on the
 representations' structure); each block goes to the first route that applies:
 
+``product`` (:mod:`._product`)
+    direct products :math:`G_1 \times \cdots \times G_s` whose factors act on separate tensor factors
+    (``rep.of(G)``): :math:`T^G = T_1^{G_1} \otimes \cdots \otimes T_s^{G_s}`, each solved by the routes below
+    (S(5)×SO(3) :math:`(V_5^{\otimes 2} V_3)^{\otimes 2}`: 5625 unknowns become 625 for S(5) and 9 for SO(3)).
 ``orbit`` (:mod:`._orbit`)
     finite groups acting on every factor by signed permutation matrices: signed orbit sums,
     linear in :math:`\dim T`.
@@ -45,6 +49,7 @@ from ._block import Block, block_residual, relative_residual, side, solve_block
 from ._cache import basis_cache
 from ._casimir import casimir_coefficients, solve_casimir, split_index
 from ._orbit import orbit_basis
+from ._product import solve_product
 
 __all__ = [
     "EquivariantBasis", "EmptyEquivariantSpaceWarning", "EmptyEquivariantSpaceError",
@@ -83,7 +88,7 @@ class EquivariantBasis:
     gap : float
         Smallest gap (kept / discarded singular value) over the blocks (``nan`` if none).
     method : str
-        ``"orbit"``, ``"casimir"``, ``"dense"``, ``"iterative"`` or ``"mixed"``.
+        ``"product"``, ``"orbit"``, ``"casimir"``, ``"dense"``, ``"iterative"`` or ``"mixed"``.
     shape : (int, int)
         ``(rep_out.size, rep_in.size)``.
     residual : float
@@ -148,6 +153,10 @@ def _solve_factors(factors: list[Rep], group: Any, rtol: float, method: str
     dtype, device = group.algebra.dtype, group.device
     N = int(np.prod([f.size for f in factors])) if factors else 1
     check_allocation(N, "rep_in, rep_out", what=f"a block of V_out ⊗ V_in* with {N} entries per basis vector")
+    if method == "auto" and group.factors:  # a direct product: one problem per group factor
+        res = solve_product(factors, group, lambda fs, h: _solve_factors(fs, h, rtol, method))
+        if res is not None:
+            return res
     no_algebra = group.dim == 0 or all(not bool(f._dense_algebra().any()) for f in factors)
     if method in ("auto", "orbit") and no_algebra:
         b = orbit_basis(factors, group.num_discrete, dtype, device)
