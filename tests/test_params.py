@@ -228,8 +228,40 @@ def test_learned_rescaling_of_111_network_is_invariant():
     res = learn_symmetries(L, 1, steps=150, n_samples=500, batch_size=64, hidden=(32, 32, 32),
                            callback=lambda s, t: seen.append(t["total"]))
     assert len(seen) == 150 and res.history[-1]["invariance"] < res.history[0]["invariance"]
-    v = res.verify(16, t_end=0.3, steps=20)["per_generator"][0]
+    exact = find_symmetries(L, GeneralLinear(L))
+    v = res.verify(16, t_end=0.3, steps=20, reference=exact)["per_generator"][0]
     assert v["cosine"] < 0.1 and v["flow_change"] < 0.2 * v["random_change"]
+    assert v["ratio"] == pytest.approx(v["random_change"] / v["flow_change"]) and 0 <= v["angle"] < 20
+
+
+def _jvp_fields(net, H, th, x):
+    eye = torch.eye(net.n_g).reshape(1, -1).repeat(th.shape[0], 1)
+    return torch.stack([torch.func.jvp(lambda g: net(x, g, th), (eye,), (h.reshape(1, -1).repeat(th.shape[0], 1),))[1]
+                        for h in H], 1)
+
+
+@pytest.mark.parametrize("skip", [True, False])
+def test_learned_fields_are_the_forward_derivatives_of_the_action(skip):
+    # V_h = D_g a|_(I, θ)(h) and D_θ V_h · w, written out layer by layer, against torch.func.jvp of the action
+    from liekit.params.learned import _ActionNet
+
+    torch.manual_seed(0)
+    net = _ActionNet(6, 4, 6, (16, 16, 16), skip)
+    H, th, x, w = torch.randn(3, 6, 6), torch.randn(5, 6), torch.randn(5, 4), torch.randn(5, 2, 6)
+    V, DV = net.fields(H, th, x, along=w)
+    ref2 = torch.stack([torch.func.jvp(lambda t: _jvp_fields(net, H, t, x), (th,), (w[:, j],))[1] for j in range(2)], 1)
+    assert torch.allclose(V, _jvp_fields(net, H, th, x), atol=1e-12) and torch.allclose(DV, ref2, atol=1e-12)
+    assert torch.equal(net.fields(H, th, x), V)
+
+
+def test_learned_relative_invariance_term_and_bad_variant():
+    L = mlp_loss([1, 1, 1], "linear")
+    res = learn_symmetries(L, 1, steps=3, n_samples=64, batch_size=16, hidden=(4, 4, 4), invariance="relative")
+    assert res.config["invariance"] == "relative" and len(res.history) == 3
+    with pytest.raises(ValueError, match="invariance"):
+        learn_symmetries(L, 1, steps=1, n_samples=16, invariance="cosine")
+    with pytest.raises(TypeError, match="reference"):
+        res.verify(4, steps=2, reference="gl(p)")
 
 
 # --- bad input ----------------------------------------------------------------------------
@@ -282,3 +314,18 @@ def test_numpy_inputs_accepted():
     res = find_symmetries(L, GeneralLinear(L), th.numpy(), x.numpy())
     assert res.dim == 1
     assert "symmetry dimension 1" in res.report()
+
+
+# --- the report section's claims --------------------------------------------------------------
+
+def test_report_claims_lifting_checks_and_learned_verdicts():
+    from liekit.experiments.params import _claims, _lifting_checks
+
+    lines, claims = _lifting_checks()
+    assert len(claims) == 5 and {c.verdict for c in claims} == {"reproduced"}
+    assert any(line.startswith("| Cor. 4.3 |") for line in lines)
+    gen = {"generator": 0, "ratio": 12.0}
+    row = ("sigmoid 3-3-1", "Fig. 3", 12, 0, 0.1, "108", 0.2, "3 (9 steps)", 1.0, 0.05, 0.01, 0.12, [gen], "–")
+    bad = row[:10] + (0.1, 0.08, [dict(gen, ratio=0.8)], "–")
+    assert [c.verdict for c in _claims([row], False)][0] == "reproduced"
+    assert [c.verdict for c in _claims([bad], False)][0] == "not reproduced"
