@@ -129,7 +129,52 @@ def test_check_estimator():
     from sklearn.utils.estimator_checks import check_estimator
 
     with single_threaded():
-        res = check_estimator(SymmetryPromotingRegressor(SO, 1, n_alphas=3, cv=2), on_fail=None)
+        est = SymmetryPromotingRegressor(SO, 1, n_alphas=3, cv=2, max_iter=2000, tol=1e-6)  # API checks, not accuracy
+        res = check_estimator(est, on_fail=None)
     failed = [(r["check_name"], repr(r["exception"])[:200]) for r in res if r["status"] == "failed"]
     assert not failed, failed
     assert len(res) > 40
+
+
+# -- never worse than doing nothing: the relaxed refit (refit="cv") ------------------------------
+def _translation_data(N, seed):
+    from liekit.experiments.promote import M_DIM, NOISE, target
+
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-1, 1, (N, M_DIM))
+    return X, target(X) + NOISE * rng.standard_normal(N)
+
+
+def test_relaxed_refit_is_not_worse_than_least_squares_at_small_n():
+    """reproduce promote at N = 10 (seed 410): enforcing the roughly estimated subalgebra exactly is worse than
+    least squares; refit='cv' (φ and least squares chosen by honest CV) is not."""
+    from liekit.experiments.promote import M_DIM, target
+    from liekit.groups import Translations
+
+    X, y = _translation_data(10, 410)
+    Xt = np.random.default_rng(1).uniform(-1, 1, (2000, M_DIM))
+    basis = PolynomialBasis(M_DIM, 3)
+    A, At = basis(torch.as_tensor(X)).numpy(), basis(torch.as_tensor(Xt)).numpy()
+
+    def rmse(coef):
+        return float(np.sqrt(np.mean((At @ coef - target(Xt)) ** 2)))
+
+    ls = rmse(np.linalg.lstsq(A, y, rcond=None)[0])
+    with single_threaded():
+        exact = SymmetryPromotingRegressor(Translations(M_DIM), 3, refit=True).fit(X, y)
+        relaxed = SymmetryPromotingRegressor(Translations(M_DIM), 3).fit(X, y)  # refit="cv" is the default
+    assert rmse(exact.coef_) > ls  # the failure this fixes
+    assert rmse(relaxed.coef_) <= ls
+    d = relaxed.path_.to_dict()
+    assert d["relax"] == [0.0, 0.5, 1.0] and len(d["relax_scores"]) == 4
+    assert relaxed.relax_ in (0.0, 0.5, 1.0)
+
+
+def test_refit_argument_is_checked():
+    X, y = _translation_data(12, 0)
+    from liekit.groups import Translations
+
+    with pytest.raises(ValueError, match="refit"):
+        SymmetryPromotingRegressor(Translations(4), 1, 0.1, refit="always").fit(X, y)
+    with pytest.raises(TypeError, match="refit"):
+        SymmetryPromotingRegressor(Translations(4), 1, 0.1, refit=0.5).fit(X, y)

@@ -43,7 +43,8 @@ from .operator import LieDerivativeOperator
 from .solvers import SolverResult, solve_admm, solve_cvxpy
 
 __all__ = [
-    "PromotedFit", "algebra_weight", "weighted_operator", "refit_in_subalgebra", "promote_fit", "alpha_max",
+    "PromotedFit", "algebra_weight", "metric_of", "weighted_operator", "refit_in_subalgebra", "promote_fit",
+    "alpha_max",
     "promotion_path", "DEFAULT_EPS",
 ]
 
@@ -65,6 +66,8 @@ class PromotedFit:
     theta_refit : Tensor (p,) — least squares with the kept subalgebra enforced exactly.
     weight : Tensor (d, d) — the adaptive metric W of the last solve.
     results : list of SolverResult — one per solve (first: the paper's plain penalty).
+    relax : float in [0, 1] — φ of the final model :attr:`theta_final` (1: the refit; chosen by CV
+        when the estimators' ``refit="cv"``).
     """
 
     alpha: float
@@ -73,6 +76,14 @@ class PromotedFit:
     theta_refit: torch.Tensor
     weight: torch.Tensor
     results: list[SolverResult] = field(default_factory=list)
+    relax: float = 1.0
+
+    @property
+    def theta_final(self) -> torch.Tensor:
+        r"""The relaxed fit :math:`\theta + \varphi(\theta_{refit} - \theta)`, φ = :attr:`relax` (φ = 1: the refit)."""
+        if self.relax == 1.0:
+            return self.theta_refit
+        return self.theta + self.relax * (self.theta_refit - self.theta)
 
     @property
     def dim(self) -> int:
@@ -82,8 +93,14 @@ class PromotedFit:
 
 def algebra_weight(op: LieDerivativeOperator, theta: torch.Tensor, eps: float = DEFAULT_EPS) -> torch.Tensor:
     r"""The adaptive metric :math:`W = V\mathrm{diag}(\sigma_1/\sqrt{\sigma_i^2+\epsilon^2\sigma_1^2})V^T` of M(θ)."""
-    M = op(theta).detach()
-    d = op.n_generators
+    return metric_of(op(theta), eps)
+
+
+def metric_of(M: torch.Tensor, eps: float = DEFAULT_EPS) -> torch.Tensor:
+    r"""The adaptive metric of a Lie-derivative matrix ``M`` (rows, d): :math:`V\mathrm{diag}(\sigma_1/
+    \sqrt{\sigma_i^2+\epsilon^2\sigma_1^2})V^T`, ``(d, d)``, detached (used by the torch penalties' ``weight=``)."""
+    M = M.detach()
+    d = M.shape[1]
     if M.shape[0] == 0:
         return torch.eye(d, dtype=M.dtype, device=M.device)
     _, s, Vh = torch.linalg.svd(M, full_matrices=True)
@@ -175,10 +192,19 @@ def alpha_max(op: LieDerivativeOperator, H: torch.Tensor, g: torch.Tensor) -> fl
 
 
 def promotion_path(
-    op: LieDerivativeOperator, H: torch.Tensor, g: torch.Tensor, c: float, alphas: list[float], **kwargs: object,
+    op: LieDerivativeOperator, H: torch.Tensor, g: torch.Tensor, c: float, alphas: list[float], *,
+    stop_at_zero: bool = False, **kwargs: object,
 ) -> list[PromotedFit]:
-    """:func:`promote_fit` at each alpha (in the order given), warm-started from the previous one."""
+    """:func:`promote_fit` at each alpha (in the order given), warm-started from the previous one.
+
+    ``stop_at_zero``: stop at the first fit that keeps nothing (the path returned is then
+    shorter than ``alphas``). Off by default and not used by the choice rules: the path is not
+    always monotone — with the adaptive metric, small alphas can keep a subalgebra that middle
+    ones miss (Hopf, candidate GL(2): kept dimensions 4, 2, 2, 0, 0, 0, 1, 1, 1, 1).
+    """
     fits: list[PromotedFit] = []
     for a in alphas:
         fits.append(promote_fit(op, H, g, c, float(a), warm=fits[-1] if fits else None, **kwargs))  # type: ignore[arg-type]
+        if stop_at_zero and fits[-1].dim == 0:
+            break
     return fits

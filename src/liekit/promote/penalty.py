@@ -30,7 +30,8 @@ from ..groups import Group
 from ..lie import LinearAction, as_action, lie_derivative, sylvester_residual
 from ..reps import Rep, trivial
 
-__all__ = ["nuclear_norm_penalty", "layerwise_nuclear_norm_penalty", "lie_derivative_matrix"]
+__all__ = ["nuclear_norm_penalty", "layerwise_nuclear_norm_penalty", "lie_derivative_matrix",
+           "layerwise_lie_derivative_matrices"]
 
 
 def _action(candidate: Any, rep_in: Rep | None, rep_out: Rep | None) -> Any:
@@ -53,7 +54,8 @@ def lie_derivative_matrix(model: Any, candidate: Any, samples: Any, *, rep_in: R
 
 
 def nuclear_norm_penalty(model: Any, candidate: Any, samples: Any, *, rep_in: Rep | None = None,
-                         rep_out: Rep | None = None, batch_size: int | None = None) -> torch.Tensor:
+                         rep_out: Rep | None = None, batch_size: int | None = None,
+                         weight: torch.Tensor | None = None) -> torch.Tensor:
     r"""Differentiable :math:`\|\xi\mapsto\mathcal{L}_\xi F\|_*` on ``samples`` (a torch scalar).
 
     Parameters
@@ -66,6 +68,9 @@ def nuclear_norm_penalty(model: Any, candidate: Any, samples: Any, *, rep_in: Re
         Points where the Lie derivative is evaluated (moved to the model's device).
     rep_in, rep_out : Rep, optional
         Representations on inputs and outputs (default: the candidate's action, trivial outputs).
+    weight : Tensor (d, d), optional
+        A metric on the candidate algebra: the penalty is :math:`\|M W\|_*` (see
+        :func:`layerwise_nuclear_norm_penalty`).
 
     Returns
     -------
@@ -74,6 +79,9 @@ def nuclear_norm_penalty(model: Any, candidate: Any, samples: Any, *, rep_in: Re
         model's device, with gradients flowing to the model's parameters.
     """
     M = lie_derivative_matrix(model, candidate, samples, rep_in=rep_in, rep_out=rep_out, batch_size=batch_size)
+    W = _check_weight(weight, M.shape[1], M)
+    if W is not None:
+        M = M @ W
     if M.numel() == 0:
         return M.new_zeros(())
     return torch.linalg.svdvals(M).sum()
@@ -90,14 +98,10 @@ def _linear_layers(model: Any) -> list[torch.nn.Linear]:
                     f"{type(model).__name__}")
 
 
-def layerwise_nuclear_norm_penalty(model: Any, reps: Sequence[Rep], *, include_bias: bool = True) -> torch.Tensor:
-    r"""Sum over linear layers of :math:`\|\xi \mapsto (d\rho_{l+1}(\xi)W_l - W_l d\rho_l(\xi),\,
-    d\rho_{l+1}(\xi) b_l)\|_*`.
-
-    ``reps`` lists the representations of the spaces between layers: ``reps[0]`` on the
-    input of the first :class:`torch.nn.Linear`, ``reps[l+1]`` on the output of layer
-    ``l`` (so ``len(reps) = #Linear + 1``), all of the same group.
-    """
+def layerwise_lie_derivative_matrices(model: Any, reps: Sequence[Rep], *, include_bias: bool = True
+                                      ) -> list[torch.Tensor]:
+    r"""Per linear layer, the matrix ``(rows, d)`` of :math:`\xi \mapsto (d\rho_{l+1}(\xi)W_l - W_l d\rho_l(\xi),
+    d\rho_{l+1}(\xi) b_l)` (differentiable in the weights); ``reps`` as in :func:`layerwise_nuclear_norm_penalty`."""
     layers = _linear_layers(model)
     reps = list(reps)
     if len(reps) != len(layers) + 1:
@@ -106,7 +110,7 @@ def layerwise_nuclear_norm_penalty(model: Any, reps: Sequence[Rep], *, include_b
         if not isinstance(r, Rep):
             raise TypeError(f"reps must hold Rep objects, got {type(r).__name__}")
         reps[0]._check_same_group(r)
-    total = None
+    out = []
     for i, layer in enumerate(layers):
         W = layer.weight
         if reps[i].size != W.shape[1] or reps[i + 1].size != W.shape[0]:
@@ -119,7 +123,36 @@ def layerwise_nuclear_norm_penalty(model: Any, reps: Sequence[Rep], *, include_b
         if include_bias and layer.bias is not None:  # the bias is a map from the trivial representation
             Lb = sylvester_residual(trivial(reps[i].group), reps[i + 1], layer.bias[:, None], discrete=False)
             cols.append(Lb.reshape(Lb.shape[0], -1))
-        M = torch.cat(cols, dim=1).T  # (rows, d)
-        term = torch.linalg.svdvals(M).sum() if M.numel() else W.new_zeros(())
+        out.append(torch.cat(cols, dim=1).T)  # (rows, d)
+    return out
+
+
+def _check_weight(weight: Any, d: int, like: torch.Tensor) -> torch.Tensor | None:
+    if weight is None:
+        return None
+    if not isinstance(weight, torch.Tensor) or weight.shape != (d, d):
+        got = tuple(weight.shape) if isinstance(weight, torch.Tensor) else type(weight).__name__
+        raise ValueError(f"weight must be a ({d}, {d}) tensor (a metric on the candidate algebra), got {got}")
+    return weight.to(dtype=like.dtype, device=like.device)
+
+
+def layerwise_nuclear_norm_penalty(model: Any, reps: Sequence[Rep], *, include_bias: bool = True,
+                                   weight: torch.Tensor | None = None) -> torch.Tensor:
+    r"""Sum over linear layers of :math:`\|\xi \mapsto (d\rho_{l+1}(\xi)W_l - W_l d\rho_l(\xi),\,
+    d\rho_{l+1}(\xi) b_l)\|_*`.
+
+    ``reps`` lists the representations of the spaces between layers: ``reps[0]`` on the
+    input of the first :class:`torch.nn.Linear`, ``reps[l+1]`` on the output of layer
+    ``l`` (so ``len(reps) = #Linear + 1``), all of the same group. ``weight`` (d, d), optional:
+    a metric on the algebra, the penalty becomes :math:`\sum_l\|M_l W\|_*` — e.g. the adaptive
+    metric :func:`liekit.promote.adaptive.metric_of` of the current matrices (reweighted
+    nuclear norm; :mod:`liekit.promote.adaptive`).
+    """
+    total = None
+    for M in layerwise_lie_derivative_matrices(model, reps, include_bias=include_bias):
+        W = _check_weight(weight, M.shape[1], M)
+        if W is not None:
+            M = M @ W
+        term = torch.linalg.svdvals(M).sum() if M.numel() else M.new_zeros(())
         total = term if total is None else total + term
     return total if total is not None else torch.zeros(())

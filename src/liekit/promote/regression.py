@@ -34,7 +34,7 @@ from ..linalg import Nullspace
 from ..reps import trivial
 from .adaptive import PromotedFit, refit_in_subalgebra
 from .operator import LieDerivativeOperator
-from .selection import fit_promoted, model_symmetry
+from .selection import fit_promoted, model_symmetry, relax_values
 from .solvers import SolverResult, interpolate_admm, interpolate_cvxpy, objective, psd_range
 
 __all__ = ["SymmetryPromotingRegressor", "check_linear_basis", "design_tensor", "normal_equations"]
@@ -105,7 +105,8 @@ class SymmetryPromotingRegressor(RegressorMixin, BaseEstimator):
         / ``(N, k, p)`` in torch (linear in the parameters).
     alpha : float ≥ 0, "cv" or "noise"
         Penalty weight; ``"cv"`` (default): ``cv``-fold cross-validation of the refit model on a
-        path of ``n_alphas`` values below :func:`~liekit.promote.adaptive.alpha_max`; ``"noise"``:
+        path of ``n_alphas`` values below :func:`~liekit.promote.adaptive.alpha_max` (then ``refit``
+        decides how strictly the chosen subalgebra is enforced); ``"noise"``:
         on the same path, the largest kept subalgebra whose refit an F-test at ``level`` does not
         reject against least squares (needs ``noise`` or more samples than parameters).
     rep_out : Rep, optional
@@ -119,9 +120,13 @@ class SymmetryPromotingRegressor(RegressorMixin, BaseEstimator):
     reweights : int ≥ 0
         Adaptive re-solves (the metric on the algebra from the previous fit,
         :func:`~liekit.promote.adaptive.algebra_weight`); 0 is the paper's plain penalty.
-    refit : bool
-        Final model: least squares with the kept subalgebra enforced exactly (default) instead
-        of the shrunk penalised solution.
+    refit : bool or "cv"
+        Final model: ``True`` — least squares with the kept subalgebra enforced exactly;
+        ``False`` — the shrunk penalised solution; ``"cv"`` (default) — the relaxed fit
+        :math:`\theta + \varphi(\theta_{refit} - \theta)` with φ ∈ {0, ½, 1} chosen by the same
+        honest cross-validation as alpha (the relaxed lasso): the refit wins when the kept
+        subalgebra is estimated well, the penalised solution when it is not yet (small N), so
+        the final model is never worse than either in CV. ``relax_`` is the φ used.
     noise : float, optional
         Standard deviation of the target noise, if known (else estimated from the residual).
     symmetry_rtol : float, optional
@@ -142,6 +147,8 @@ class SymmetryPromotingRegressor(RegressorMixin, BaseEstimator):
         The penalised solution before the refit.
     alpha_ : float
         The alpha used (0 when least squares won).
+    relax_ : float
+        The φ of the final model (1: the refit inside ``kept_``).
     kept_ : Tensor (d, r)
         Basis of the subalgebra the penalty kept (enforced by the refit).
     path_ : PathResult or None
@@ -158,7 +165,7 @@ class SymmetryPromotingRegressor(RegressorMixin, BaseEstimator):
 
     def __init__(
         self, candidate: Any = None, basis: Any = 2, alpha: float | str = "cv", *, rep_out: Any = None,
-        geometry: str = "auto", penalty_points: Any = None, reweights: int = 2, refit: bool = True,
+        geometry: str = "auto", penalty_points: Any = None, reweights: int = 2, refit: bool | str = "cv",
         noise: float | None = None, symmetry_rtol: float | None = None, solver: str = "auto",
         interpolate: bool = False, cv: int = 5, n_alphas: int = 10, random_state: int | None = 0,
         level: float = 0.01, tol: float = 1e-8, max_iter: int = 50000,
@@ -286,12 +293,13 @@ class SymmetryPromotingRegressor(RegressorMixin, BaseEstimator):
                 op, A, y2, alpha=self.alpha, noise=self.noise, cv=self.cv, n_alphas=self.n_alphas,
                 random_state=self.random_state, level=self.level, reweights=self.reweights, eps=1e-2,
                 solver="admm" if self.solver in ("auto", "admm", "prox") else self.solver, tol=self.tol,
-                max_iter=self.max_iter)
-        theta = fit.theta_refit if (self.refit and not self.interpolate) else fit.theta
+                max_iter=self.max_iter, relax=relax_values(self.refit))
+        theta = fit.theta if self.interpolate else fit.theta_final
         res = fit.results[-1] if fit.results else None
         self.operator_ = op
         self.solver_result_ = res
         self.alpha_ = fit.alpha
+        self.relax_ = 0.0 if self.interpolate else fit.relax
         self.kept_ = fit.kept
         self.coef_penalised_ = fit.theta.detach().cpu().numpy()
         self.coef_ = theta.detach().cpu().numpy()

@@ -11,7 +11,9 @@ costs a ``p × p`` product, never a pass over the data per alpha.
   ``ν/σ₁`` as ``noise=`` to the rank rule :func:`liekit.linalg.decide_rank`;
 * :func:`choose_by_noise` — the largest kept subalgebra whose refit is not rejected by an
   F-test against least squares at level ``level`` (the noise-level rule);
-* :func:`choose_by_cv` — K-fold cross-validation of the refit on the alpha path.
+* :func:`choose_by_cv` — K-fold cross-validation of the refit on the alpha path;
+* :func:`choose_relaxation` — honest K-fold CV (the penalised fit re-solved per fold) of the
+  relaxation φ between the penalised solution and the refit, against least squares (``refit="cv"``).
 """
 
 from __future__ import annotations
@@ -27,9 +29,14 @@ from .operator import LieDerivativeOperator
 
 #: CV errors within this relative margin of the best count as ties (broken towards more symmetry)
 TIE_RTOL = 0.01
+#: relative eigenvalue cut of H⁺ in :func:`singular_value_noise` (1e-5 on the design's singular values)
+PINV_RTOL = 1e-10
+#: the relaxations φ that ``refit="cv"`` scores: θ + φ(θ_refit − θ) (0: penalised solution, 1: the refit)
+RELAX = (0.0, 0.5, 1.0)
 
 __all__ = ["PathResult", "mse", "noise_estimate", "singular_value_noise", "choose_by_noise", "choose_by_cv",
-           "alpha_grid", "fit_promoted", "model_symmetry", "least_squares_fit"]
+           "choose_relaxation", "alpha_grid", "fit_promoted", "model_symmetry", "least_squares_fit", "relax_values",
+           "RELAX"]
 
 
 @dataclass
@@ -41,10 +48,18 @@ class PathResult:
     score: np.ndarray  # CV mean squared error of the refit, or the F statistic of the noise rule
     chosen: int  # index into alphas; -1: least squares (nothing kept)
     rule: str
+    relax: np.ndarray | None = None  # the φ scored (refit="cv")
+    relax_scores: np.ndarray | None = None  # their CV errors, then least squares'
+    chosen_relax: float = 1.0
 
     def to_dict(self) -> dict[str, Any]:
-        return {"alphas": self.alphas.tolist(), "kept_dims": self.kept_dims.tolist(), "score": self.score.tolist(),
-                "chosen": self.chosen, "rule": self.rule}
+        out = {"alphas": self.alphas.tolist(), "kept_dims": self.kept_dims.tolist(), "score": self.score.tolist(),
+               "chosen": self.chosen, "rule": self.rule, "chosen_relax": self.chosen_relax}
+        if self.relax is not None:
+            out["relax"] = self.relax.tolist()
+        if self.relax_scores is not None:
+            out["relax_scores"] = self.relax_scores.tolist()
+        return out
 
 
 def mse(H: torch.Tensor, g: torch.Tensor, c: float, theta: torch.Tensor) -> float:
@@ -70,7 +85,8 @@ def noise_estimate(H: torch.Tensor, g: torch.Tensor, c: float, n_rows: int) -> f
 def singular_value_noise(op: LieDerivativeOperator, H: torch.Tensor, sigma: float, n_samples: int) -> float:
     r""":math:`\nu = \hat\sigma\sqrt{\mathrm{tr}(K H^+ K^T)/N}`: the Frobenius size of ``M(δθ)`` for LS noise ``δθ``."""
     K = op.matrix.to(H)
-    Hp = torch.linalg.pinv(0.5 * (H + H.T), hermitian=True)
+    # directions of θ the data leave (numerically) undetermined carry no noise estimate: cut H⁺ at PINV_RTOL
+    Hp = torch.linalg.pinv(0.5 * (H + H.T), hermitian=True, rtol=PINV_RTOL)
     return float(sigma * torch.sqrt((K @ Hp * K).sum().clamp_min(0) / max(n_samples, 1)))
 
 
@@ -118,25 +134,20 @@ def choose_by_cv(op: LieDerivativeOperator, A: torch.Tensor, y: torch.Tensor, fi
 
     The path is computed once on all the data; each fold refits least squares inside each kept
     subalgebra on its training part and scores it on the held-out part (the subalgebra is not
-    re-estimated per fold: a fold costs ``p × p`` solves only). Least squares (nothing kept) is
-    scored on the same folds and wins ties, so the choice is never worse than it in CV. Returns
-    the errors of the fits followed by that of least squares.
+    re-estimated per fold: a fold costs ``p × p`` solves only, and the choice leans towards
+    symmetry — :func:`choose_relaxation` then checks it honestly). Least squares (nothing
+    kept) is scored on the same folds; within ``TIE_RTOL`` the larger kept subalgebra wins.
+    Returns the errors of the fits followed by that of least squares.
     """
     from .adaptive import refit_in_subalgebra
     from .regression import normal_equations
 
     N = A.shape[0]
-    folds = max(min(int(folds), N), 2)
-    perm = np.random.default_rng(random_state).permutation(N)
     errs = np.zeros(len(fits) + 1)
     none = op.K.new_zeros(op.n_generators, 0).to(A)
-    for part in np.array_split(perm, folds):
-        mask = np.ones(N, dtype=bool)
-        mask[part] = False
-        tr, va = torch.as_tensor(np.flatnonzero(mask)), torch.as_tensor(part)
+    for tr, va, w in _folds(N, folds, random_state):
         H, g, _ = normal_equations(A[tr], y[tr])
         Hv, gv, cv = normal_equations(A[va], y[va])
-        w = len(part) / N
         for i, kept in enumerate([f.kept for f in fits] + [none]):
             errs[i] += w * mse(Hv, gv, cv, refit_in_subalgebra(op, H, g, kept.to(A)))
     if not fits:
@@ -149,6 +160,56 @@ def choose_by_cv(op: LieDerivativeOperator, A: torch.Tensor, y: torch.Tensor, fi
     return (best if best < len(fits) and dims[best] > 0 else -1), errs
 
 
+def _folds(N: int, folds: int, random_state: int | None) -> list[tuple[torch.Tensor, torch.Tensor, float]]:
+    """``(train, held-out, weight)`` index sets of K-fold CV (shuffled with ``random_state``)."""
+    folds = max(min(int(folds), N), 2)
+    perm = np.random.default_rng(random_state).permutation(N)
+    out = []
+    for part in np.array_split(perm, folds):
+        mask = np.ones(N, dtype=bool)
+        mask[part] = False
+        out.append((torch.as_tensor(np.flatnonzero(mask)), torch.as_tensor(part), len(part) / N))
+    return out
+
+
+def choose_relaxation(op: LieDerivativeOperator, A: torch.Tensor, y: torch.Tensor, fit: PromotedFit, *,
+                      folds: int, random_state: int | None, relax: tuple[float, ...] = RELAX,
+                      least_squares: bool = True, **path_kwargs: Any) -> tuple[float | None, np.ndarray]:
+    r"""Honest K-fold CV of how strictly to enforce the kept subalgebra: ``(φ, errors)``; φ ``None``: least squares.
+
+    On each fold the penalised fit at ``fit.alpha`` is re-solved on the training part
+    (warm-started from ``fit``), so the kept subalgebra, its refit and the penalised solution
+    are all re-estimated without the held-out part; each
+    :math:`\theta_\varphi = \theta + \varphi(\theta_{refit} - \theta)`, φ in ``relax``, is scored on
+    it (the relaxed lasso's choice between the shrunk and the refitted model: φ = 1 enforces
+    the subalgebra exactly, φ = 0 is the penalised solution). A refit inside a subalgebra that
+    the data determine only roughly (small N: a few 0.1 rad off) is biased, and this catches it.
+    With ``least_squares``, least squares on the same folds is a candidate too, so the final
+    model is never worse than it in CV. Ties within ``TIE_RTOL`` go to the larger φ.
+    ``errors``: one per φ, then least squares (``inf`` when not a candidate).
+    """
+    from .adaptive import refit_in_subalgebra
+    from .regression import normal_equations
+
+    relax = tuple(float(r) for r in relax)
+    errs = np.zeros(len(relax) + 1)
+    none = op.K.new_zeros(op.n_generators, 0).to(A)
+    for tr, va, w in _folds(A.shape[0], folds, random_state):
+        H, g, c = normal_equations(A[tr], y[tr])
+        Hv, gv, cv = normal_equations(A[va], y[va])
+        f = promote_fit(op, H, g, c, fit.alpha, warm=fit, **path_kwargs)
+        for j, phi in enumerate(relax):
+            th = f.theta_refit if phi == 1.0 else f.theta + phi * (f.theta_refit - f.theta)
+            errs[j] += w * mse(Hv, gv, cv, th)
+        errs[-1] += w * mse(Hv, gv, cv, refit_in_subalgebra(op, H, g, none)) if least_squares else 0.0
+    if not least_squares:
+        errs[-1] = np.inf
+    near = np.flatnonzero(errs <= errs.min() * (1 + TIE_RTOL) + 1e-13 * float(y.pow(2).mean()))
+    if near[0] == len(relax):  # only least squares is near the best
+        return None, errs
+    return max(relax[j] for j in near if j < len(relax)), errs
+
+
 def least_squares_fit(op: LieDerivativeOperator, H: torch.Tensor, g: torch.Tensor) -> PromotedFit:
     """Least squares (minimum norm) as a :class:`PromotedFit` that keeps nothing."""
     from .adaptive import refit_in_subalgebra
@@ -158,16 +219,30 @@ def least_squares_fit(op: LieDerivativeOperator, H: torch.Tensor, g: torch.Tenso
     return PromotedFit(0.0, theta, eye[:, :0], theta, eye)
 
 
+def relax_values(refit: bool | str) -> tuple[float, ...]:
+    """The φ the estimators' ``refit`` stands for: True → (1,), False → (0,), ``"cv"`` → :data:`RELAX`."""
+    if isinstance(refit, str):
+        if refit != "cv":
+            raise ValueError(f"refit must be True, False or 'cv', got {refit!r}")
+        return RELAX
+    if not isinstance(refit, (bool, np.bool_)):
+        raise TypeError(f"refit must be True, False or 'cv', got {type(refit).__name__}")
+    return (1.0,) if refit else (0.0,)
+
+
 def fit_promoted(
     op: LieDerivativeOperator, A: torch.Tensor, y: torch.Tensor, *, alpha: float | str, noise: float | None = None,
-    cv: int = 5, n_alphas: int = 10, random_state: int | None = 0, level: float = 0.01, **path_kwargs: Any,
+    cv: int = 5, n_alphas: int = 10, random_state: int | None = 0, level: float = 0.01,
+    relax: tuple[float, ...] = (1.0,), **path_kwargs: Any,
 ) -> tuple[PromotedFit, PathResult | None, float | None]:
     """The whole promotion on design ``A`` (N, k, p) and targets ``y`` (N, k): ``(fit, path, σ̂)``.
 
     ``alpha`` a number: one :func:`~liekit.promote.adaptive.promote_fit`; ``"cv"``: the path on
     :func:`alpha_grid` and :func:`choose_by_cv` (``cv`` folds; least squares when fewer than 4
     samples); ``"noise"``: the path and :func:`choose_by_noise` (needs ``noise`` or more rows
-    than parameters).
+    than parameters). The final model is ``fit.theta_final``: φ = ``relax[0]`` when ``relax`` has
+    one value; with several, φ — or least squares, unless alpha was given — is chosen by
+    :func:`choose_relaxation` at the chosen alpha.
     """
     from .adaptive import alpha_max
     from .regression import normal_equations
@@ -175,23 +250,38 @@ def fit_promoted(
     H, g, c = normal_equations(A, y)
     N, k = A.shape[0], A.shape[1]
     sigma = float(noise) if noise is not None else noise_estimate(H, g, c, N * k)
+    relax = tuple(float(r) for r in relax)
+    path = None
     if not isinstance(alpha, str):
-        return promote_fit(op, H, g, c, float(alpha), **path_kwargs), None, sigma
-    if alpha not in ("cv", "noise"):
-        raise ValueError(f"alpha must be a number >= 0, 'cv' or 'noise', got {alpha!r}")
-    alphas = alpha_grid(alpha_max(op, H, g), n_alphas)
-    if alpha == "cv" and N < 4:  # too few samples to hold any out: do nothing
-        return least_squares_fit(op, H, g), None, sigma
-    if alpha == "noise" and sigma is None:
-        raise ValueError("alpha='noise' needs the noise level: pass noise=σ or more samples than parameters"
-                         " (or use alpha='cv')")
-    fits = promotion_path(op, H, g, c, alphas, **path_kwargs)
-    if alpha == "cv":
-        idx, score = choose_by_cv(op, A, y, fits, folds=cv, random_state=random_state)
+        fit = promote_fit(op, H, g, c, float(alpha), **path_kwargs)
     else:
-        idx, score = choose_by_noise(op, H, g, c, fits, sigma, N * k, level)  # type: ignore[arg-type]
-    path = PathResult(np.array(alphas), np.array([f.dim for f in fits]), score, idx, alpha)
-    return (fits[idx] if idx >= 0 else least_squares_fit(op, H, g)), path, sigma
+        if alpha not in ("cv", "noise"):
+            raise ValueError(f"alpha must be a number >= 0, 'cv' or 'noise', got {alpha!r}")
+        if alpha == "cv" and N < 4:  # too few samples to hold any out: do nothing
+            return least_squares_fit(op, H, g), None, sigma
+        if alpha == "noise" and sigma is None:
+            raise ValueError("alpha='noise' needs the noise level: pass noise=σ or more samples than parameters"
+                             " (or use alpha='cv')")
+        alphas = alpha_grid(alpha_max(op, H, g), n_alphas)
+        fits = promotion_path(op, H, g, c, alphas, **path_kwargs)
+        if alpha == "cv":
+            idx, score = choose_by_cv(op, A, y, fits, folds=cv, random_state=random_state)
+        else:
+            idx, score = choose_by_noise(op, H, g, c, fits, sigma, N * k, level)  # type: ignore[arg-type]
+        path = PathResult(np.array(alphas), np.array([f.dim for f in fits]), score, idx, alpha)
+        fit = fits[idx] if idx >= 0 else least_squares_fit(op, H, g)
+    fit.relax = relax[0]
+    if len(relax) > 1 and fit.dim and N >= 4:
+        phi, errs = choose_relaxation(op, A, y, fit, folds=cv, random_state=random_state, relax=relax,
+                                      least_squares=isinstance(alpha, str), **path_kwargs)
+        if phi is None:
+            fit = least_squares_fit(op, H, g)
+        else:
+            fit.relax = phi
+        if path is not None:
+            path.relax, path.relax_scores, path.chosen_relax = np.array(relax), errs, fit.relax
+            path.chosen = path.chosen if phi is not None else -1
+    return fit, path, sigma
 
 
 def model_symmetry(op: LieDerivativeOperator, theta: torch.Tensor, H: torch.Tensor, sigma: float | None,

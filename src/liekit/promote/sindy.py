@@ -32,7 +32,7 @@ from ..groups import Group
 from ..lie import PolynomialBasis, as_action, n_monomials
 from ..reps import StandardRep, linear_part
 from .operator import LieDerivativeOperator
-from .selection import fit_promoted, model_symmetry
+from .selection import fit_promoted, model_symmetry, relax_values
 
 __all__ = ["SymmetryPromotingSINDyOptimizer", "vector_field_action"]
 
@@ -84,7 +84,10 @@ class SymmetryPromotingSINDyOptimizer(BaseOptimizer):
     rep_out : Rep, optional
         Representation on ``ẋ`` (default: like the state).
     solver : {'admm', 'cvxpy'}
-    reweights, refit, noise, cv, n_alphas, level, symmetry_rtol :
+    refit : bool or "cv"
+        As in :class:`~liekit.promote.SymmetryPromotingRegressor`, but ``True`` by default: the
+        exact refit inside the kept subalgebra gives the sparse symmetric model.
+    reweights, noise, cv, n_alphas, level, symmetry_rtol :
         As in :class:`~liekit.promote.SymmetryPromotingRegressor`.
 
     Attributes
@@ -97,7 +100,7 @@ class SymmetryPromotingSINDyOptimizer(BaseOptimizer):
 
     def __init__(
         self, candidate: Any = None, degree: int | None = None, alpha: float | str = "cv", *, rep_out: Any = None,
-        solver: str = "admm", tol: float = 1e-8, max_iter: int = 50000, reweights: int = 2, refit: bool = True,
+        solver: str = "admm", tol: float = 1e-8, max_iter: int = 50000, reweights: int = 2, refit: bool | str = True,
         noise: float | None = None, cv: int = 5, n_alphas: int = 10, level: float = 0.01,
         symmetry_rtol: float | None = None, copy_X: bool = True, initial_guess: Any = None,
     ) -> None:
@@ -140,11 +143,13 @@ class SymmetryPromotingSINDyOptimizer(BaseOptimizer):
         A = torch.einsum("ab,np->nabp", torch.eye(k, dtype=Xt.dtype), Xt).reshape(N, k, k * P)
         fit, self.path_, self.noise_ = fit_promoted(
             op, A, Y, alpha=alpha, noise=self.noise, cv=self.cv, n_alphas=self.n_alphas, random_state=0,
-            level=self.level, reweights=self.reweights, solver=self.solver, tol=self.tol, max_iter=self.max_iter)
-        theta = fit.theta_refit if self.refit else fit.theta
+            level=self.level, reweights=self.reweights, solver=self.solver, tol=self.tol, max_iter=self.max_iter,
+            relax=relax_values(self.refit))
+        theta = fit.theta_final
         self.coef_ = theta.reshape(k, P).cpu().numpy()
         self.coef_penalised_ = fit.theta.reshape(k, P).cpu().numpy()
         self.alpha_ = fit.alpha
+        self.relax_ = fit.relax
         self.kept_ = fit.kept
         self.iters = sum(r.iterations for r in fit.results)
         self.objective_ = fit.results[-1].objective if fit.results else float("nan")
