@@ -217,3 +217,125 @@ def test_assert_equivariant_catches_a_broken_model():
                            n_elements=1, scale=0.0)
     with pytest.raises(TypeError, match="Rep"):
         assert_equivariant(lin, 3, v)
+
+
+# -- how the structured layers are applied (block-wise or dense, grouped or in the rep's own order) ----------
+PLANS = [("blocks", "types", "types"), ("blocks", "runs", "runs"), ("blocks", "types", "runs"),
+         ("dense", "types", "types"), ("dense", "runs", "runs")]
+
+
+@pytest.mark.parametrize("name", ["SO(3)", "O(3)", "Lorentz", "S4", "SignFlip(3)", "SO(2)xS3"])
+def test_every_plan_computes_the_dense_basis_map(name):
+    """Each route and segment order gives y = (B θ) x + b with B the dense basis (the reference), and the same grads."""
+    from groups_catalogue import CATALOGUE
+
+    group = CATALOGUE[name][0]()
+    v, s = V(group), trivial(group)
+    rep_in = v + s + v ** 2 + v + s + s  # types interleaved: several runs per type, a non-trivial grouping
+    rep_out = s + v + v ** 2 + s + v
+    torch.manual_seed(0)
+    lin = EquivariantLinear(rep_in, rep_out, dtype=torch.float64)
+    with torch.no_grad():
+        lin.bias.normal_()
+    W_ref = (lin.structure.dense() @ lin.weight.detach()).reshape(rep_out.size, rep_in.size)
+    b_ref = lin.bias_map.structure.dense()[:, :] @ lin.bias.detach()
+    x = torch.randn(2, 5, rep_in.size)
+    y_ref = x @ W_ref.T + b_ref
+    grads = None
+    for plan in PLANS:
+        lin.map.plan(*plan)
+        assert torch.allclose(lin.matrix, W_ref, atol=1e-12), plan
+        y = lin(x)
+        assert y.shape == (2, 5, rep_out.size) and torch.allclose(y, y_ref, atol=1e-12), plan
+        g = torch.autograd.grad(y.square().sum(), (lin.weight, lin.bias))
+        if grads is not None:
+            assert all(torch.allclose(a, b_, atol=1e-10) for a, b_ in zip(g, grads)), plan
+        grads = g
+    with pytest.raises(ValueError, match="mode"):
+        lin.map.plan("sparse", "types", "types")
+
+
+@pytest.mark.parametrize("name", ["SO(3)", "O(3)", "Lorentz", "D6"])
+def test_bilinear_matches_the_dense_basis_map(name):
+    from groups_catalogue import CATALOGUE
+
+    group = CATALOGUE[name][0]()
+    v, s = V(group), trivial(group)
+    rep_in, rep_out = v + s + v, s + v + v ** 2 + s
+    torch.manual_seed(1)
+    bil = EquivariantBilinear(rep_in, rep_out, dtype=torch.float64)
+    B = (bil.structure.dense() @ bil.weight.detach()).reshape(rep_out.size, rep_in.size ** 2)
+    x = torch.randn(7, rep_in.size)
+    xx = (x[:, :, None] * x[:, None, :]).reshape(7, -1)  # x ⊗ x in its own (row-major) coordinates
+    for plan in [p for p in PLANS if p[1] == "types"]:
+        bil.map.plan(*plan)
+        assert torch.allclose(bil(x), xx @ B.T, atol=1e-12), plan
+    with pytest.raises(ValueError, match="grouped"):
+        bil.map.plan("blocks", "runs", "runs")
+
+
+def test_wide_layers_skip_the_zero_blocks_and_gather_nothing():
+    """O(3), EMLP's hidden size: parity makes half of W zero; the chosen plan multiplies only the rest."""
+    from liekit.nn._structured_map import apply_cost
+
+    grp = G.O(3)
+    v, s = V(grp), trivial(grp)
+    h = 102 * s + 34 * v + 11 * v ** 2 + 3 * v ** 3  # EMLP's uniform_rep(384) (experiments.emlp.emlp_hidden)
+    lin = EquivariantLinear(h, h, dtype=torch.float32)
+    mp = lin.map
+    assert mp.mode == "blocks" and not mp.permute_in and not mp.permute_out
+    used = sum(len(b) for b in mp.by_out)
+    assert used < len(mp.seg_in) * len(mp.seg_out)  # zero blocks are never formed
+    cost = apply_cost(lin.structure)
+    assert min(cost.values()) < 0.7 * cost[("dense", "types", "types")]
+    x = torch.randn(3, h.size, dtype=torch.float32)
+    assert torch.allclose(lin(x), x @ lin.matrix.T + lin.bias_vector(), atol=1e-4)
+
+
+@pytest.mark.parametrize("alternations", [2, 12])  # few runs of parts: views; many: one gather
+def test_gated_nonlinearity_gates_each_part_by_its_own_scalar(alternations):
+    grp = G.SO(3)
+    v, s = V(grp), trivial(grp)
+    rep = s + v
+    for _ in range(alternations - 1):
+        rep = rep + s + v + v
+    act = GatedNonlinearity(rep)
+    assert (act.runs is None) == (alternations > 6)
+    x = torch.randn(4, act.gated_rep.size)
+    out, gate, off = [], rep.size, 0
+    for p in rep.parts:
+        part = x[:, off:off + p.size]
+        if p.size == 1:
+            out.append(torch.nn.functional.silu(part))
+        else:
+            out.append(part * torch.sigmoid(x[:, gate:gate + 1]))
+            gate += 1
+        off += p.size
+    assert torch.allclose(act(x), torch.cat(out, 1), atol=1e-14)
+    assert act(x[0]).shape == (rep.size,)
+
+
+# -- EMLP's own architecture built from liekit's layers (experiments.emlp) -----------------------------------
+@pytest.mark.parametrize("task", ["Inertia", "ParticleInteraction"])
+def test_emlp_architecture_is_equivariant_and_initialised_as_emlp(task):
+    from liekit.experiments.emlp import EMLPBilinear, emlp_init_, make_emlp_arch
+    from liekit.experiments.emlp_tasks import make_task
+    from liekit.testing import assert_equivariant
+
+    t = make_task(task, 4, 4, seed=0, ndata=50)
+    torch.manual_seed(0)
+    net = make_emlp_arch(t.rep_in, t.rep_out, ch=40, num_layers=2, dtype=torch.float64)
+    assert any(isinstance(m, EMLPBilinear) and m.pairs for m in net.modules())
+    assert assert_equivariant(net, t.rep_in, t.rep_out, n_elements=2) <= 1e-9
+    lin = net[0].linear  # EMLP's init: W is the projection of an orthogonal matrix onto the equivariant maps
+    emlp_init_(lin, seed=3)
+    g = torch.Generator().manual_seed(3)
+    q, r = torch.linalg.qr(torch.randn(max(lin.out_features, lin.in_features), min(lin.out_features, lin.in_features),
+                                       generator=g, dtype=torch.float64))
+    q = q * torch.sign(torch.diagonal(r))
+    W0 = q if lin.out_features >= lin.in_features else q.T
+    P = lin.structure.matrix(lin.structure.project(W0))
+    assert torch.allclose(lin.matrix, P, atol=1e-12)
+    assert abs(float(((W0 - P) * lin.matrix.detach()).sum())) <= 1e-9  # orthogonal projection
+    with pytest.raises(ValueError, match="metric"):
+        EMLPBilinear(V(G.SL(3)) + trivial(G.SL(3)))

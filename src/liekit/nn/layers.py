@@ -24,7 +24,6 @@ r"""Exactly equivariant torch layers whose weights are coefficients on an equiva
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import torch
@@ -34,6 +33,7 @@ from .._validation import check_positive_int
 from ..enforce.basis import EmptyEquivariantSpaceError
 from ..enforce.structured import StructuredBasis, part_types, product_part_types, structured_basis
 from ..reps import Rep, SumRep, TrivialRep, standard, trivial
+from ._structured_map import StructuredMap as _StructuredMap
 
 __all__ = [
     "EquivariantLinear", "EquivariantBilinear", "GatedNonlinearity", "NormNonlinearity",
@@ -53,77 +53,6 @@ def _factory(dtype: torch.dtype | None, device: Any) -> dict[str, Any]:
     if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
         raise TypeError(f"dtype must be a floating torch.dtype, got {dtype!r}")
     return {"dtype": dtype, "device": torch.device(device) if device is not None else None}
-
-
-class _StructuredMap(nn.Module):
-    r"""The free weights and the (non-persistent) intertwiner buffers of a :class:`StructuredBasis`.
-
-    One flat parameter holds every block's weights ``(n_j, m_i, r_ij)`` in turn; :meth:`grouped_matrix`
-    assembles :math:`W` with rows and columns grouped by part type (``perm_out`` / ``perm_in`` map the
-    grouped order to the representation's coordinates). Memory: the parameters plus the small
-    intertwiners — never the dense basis.
-    """
-
-    def __init__(self, structure: StructuredBasis, factory: dict[str, Any]) -> None:
-        super().__init__()
-        self.structure = structure
-        tin, tout = structure.types_in, structure.types_out
-        self.in_sizes = [int(p.numel()) for p in tin.positions]
-        self.out_sizes = [int(p.numel()) for p in tout.positions]
-        dev = factory["device"]
-        self.register_buffer("perm_in", torch.cat([p.reshape(-1) for p in tin.positions]).to(dev), persistent=False)
-        self.register_buffer("perm_out", torch.cat([p.reshape(-1) for p in tout.positions]).to(dev),
-                             persistent=False)
-        self.register_buffer("inv_out", torch.argsort(self.perm_out), persistent=False)
-        self.register_buffer("inv_in", torch.argsort(self.perm_in), persistent=False)
-        self.blocks: list[tuple[int, int, int, tuple[int, int, int]]] = []  # (i, j, offset, shape)
-        off = 0
-        for (i, j), shape in structure.weight_shapes().items():
-            self.register_buffer(f"Q{i}_{j}", structure.blocks[(i, j)].to(**factory), persistent=False)
-            self.blocks.append((i, j, off, shape))
-            off += shape[0] * shape[1] * shape[2]
-        self.numel = off
-
-    def fan_in(self) -> dict[int, int]:
-        """For each output type ``j``: how many input parts reach it (Σ m_i over pairs with intertwiners)."""
-        m = self.structure.types_in.multiplicities
-        fan: dict[int, int] = {}
-        for i, j, _, _ in self.blocks:
-            fan[j] = fan.get(j, 0) + m[i]
-        return fan
-
-    def init_std(self) -> torch.Tensor:
-        r"""Per-weight standard deviations :math:`\sqrt{\dim\sigma_j / (r_{ij} F_j)}` (LeCun-style): with inputs of
-        unit variance per coordinate, every output coordinate gets unit variance (``F_j`` = :meth:`fan_in`)."""
-        fan = self.fan_in()
-        std = torch.empty(self.numel, dtype=torch.float64)
-        for _, j, off, (n, m, r) in self.blocks:
-            size = self.structure.types_out.reps[j].size
-            std[off:off + n * m * r] = math.sqrt(size / (r * fan[j]))
-        return std
-
-    def grouped_matrix(self, flat: torch.Tensor) -> torch.Tensor:
-        """``W`` (Σ out, Σ in) in grouped order, from the flat weights (differentiable)."""
-        where = {(b[0], b[1]): b for b in self.blocks}
-        rows = []
-        for j, out_size in enumerate(self.out_sizes):
-            row = []
-            for i, in_size in enumerate(self.in_sizes):
-                hit = where.get((i, j))
-                if hit is None:
-                    row.append(flat.new_zeros((out_size, in_size)))
-                    continue
-                _, _, off, (n, m, r) = hit
-                theta = flat[off:off + n * m * r].view(n, m, r)
-                Q = getattr(self, f"Q{i}_{j}")
-                row.append(torch.einsum("abk,kst->asbt", theta, Q).reshape(out_size, in_size))
-            rows.append(torch.cat(row, dim=1))
-        return torch.cat(rows, dim=0)
-
-    def matrix(self, flat: torch.Tensor) -> torch.Tensor:
-        """``W`` (out, in) in the representations' coordinates."""
-        Wg = self.grouped_matrix(flat)
-        return Wg[self.inv_out][:, self.inv_in]
 
 
 def _check_input(x: Any, size: int, param: torch.Tensor, what: str) -> None:
@@ -147,7 +76,10 @@ class EquivariantLinear(nn.Module):
     :math:`Q^{ij}` (non-persistent buffers, one per distinct pair of part types, from a cache keyed on the
     representations' structure). ``b`` lies in the invariant vectors of ``rep_out``. Memory is the
     parameters plus the intertwiners, independent of the size of the dense basis; the ``state_dict``
-    holds the parameters only. Inputs ``(..., in)`` → outputs ``(..., out)``.
+    holds the parameters only. Inputs ``(..., in)`` → outputs ``(..., out)``. The forward pass multiplies
+    by the non-zero blocks of ``W`` one by one, or by the assembled ``W`` when that is cheaper
+    (``self.map.mode``, chosen per layer by :func:`liekit.nn._structured_map.apply_cost`); ``W`` itself is
+    :attr:`matrix`.
 
     Like :class:`torch.nn.Linear`, the layer follows ``torch.get_default_dtype()`` unless ``dtype=`` is
     given; bases are computed in float64 and cast. Raises
@@ -176,7 +108,7 @@ class EquivariantLinear(nn.Module):
         if bias:
             bias_structure = structured_basis(trivial(rep_out.group), rep_out)
             if bias_structure.dim:
-                self.bias_map = _StructuredMap(bias_structure, factory)
+                self.bias_map = _StructuredMap(bias_structure, factory, mode="dense")
                 self.bias = nn.Parameter(torch.zeros(self.bias_map.numel, **factory))
 
     @property
@@ -193,15 +125,11 @@ class EquivariantLinear(nn.Module):
         """The current bias ``b`` (zeros when there is none)."""
         if self.bias is None or self.bias_map is None:
             return self.weight.new_zeros(self.out_features)
-        return self.bias_map.grouped_matrix(self.bias)[self.bias_map.inv_out, 0]
+        return self.bias_map.matrix(self.bias)[:, 0]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         _check_input(x, self.in_features, self.weight, self.rep_in.name)
-        y = x.index_select(-1, self.map.perm_in) @ self.map.grouped_matrix(self.weight).T
-        y = y.index_select(-1, self.map.inv_out)
-        if self.bias is not None:
-            y = y + self.bias_vector()
-        return y
+        return self.map(x, self.weight, None if self.bias is None else self.bias_vector())
 
     def extra_repr(self) -> str:
         return f"{self.rep_in.name} -> {self.rep_out.name}, {self.weight.numel()} weights"
@@ -211,8 +139,10 @@ class EquivariantBilinear(nn.Module):
     r""":math:`y = B\,(x \otimes x)` with :math:`B` equivariant :math:`V \otimes V \to` ``rep_out``.
 
     Structured on the parts of :math:`V \otimes V = \bigoplus_{a,b} \rho_a \otimes \rho_b`
-    (:func:`~liekit.enforce.structured.product_part_types`). Empty bases are allowed here (the layer then
-    returns zeros): it is an optional extra term next to an :class:`EquivariantLinear`.
+    (:func:`~liekit.enforce.structured.product_part_types`); :math:`x \otimes x` is formed part by part,
+    :math:`(x_a \otimes x_b)` for the copies of each pair of types, directly in that grouped order. Empty
+    bases are allowed here (the layer then returns zeros): it is an optional extra term next to an
+    :class:`EquivariantLinear`.
     """
 
     def __init__(self, rep_in: Rep, rep_out: Rep, *, dtype: torch.dtype | None = None, device: Any = None) -> None:
@@ -220,9 +150,14 @@ class EquivariantBilinear(nn.Module):
         self.rep_in, self.rep_out = _check_rep(rep_in, "rep_in"), _check_rep(rep_out, "rep_out")
         rep_in._check_same_group(rep_out)
         factory = _factory(dtype, device)
-        structure = structured_basis(product_part_types(part_types(rep_in)), rep_out)
+        types = part_types(rep_in)
+        structure = structured_basis(product_part_types(types), rep_out)
         self.in_features, self.out_features = rep_in.size, rep_out.size
-        self.map = _StructuredMap(structure, factory)
+        self.map = _StructuredMap(structure, factory, grouped_input=True)
+        perm = torch.cat([p.reshape(-1) for p in types.positions])
+        self.permute_in = not torch.equal(perm, torch.arange(perm.numel()))
+        self.register_buffer("perm_in", perm.to(factory["device"]), persistent=False)
+        self.type_shapes = [(int(p.shape[0]), int(p.shape[1])) for p in types.positions]  # (copies, dim)
         std = self.map.init_std() / max(self.in_features, 1) ** 0.5  # x⊗x has entries of size |x|²
         self.weight = nn.Parameter(torch.randn(self.map.numel, dtype=torch.float64).mul_(std).to(**factory))
 
@@ -230,13 +165,24 @@ class EquivariantBilinear(nn.Module):
     def empty(self) -> bool:
         return self.map.numel == 0
 
+    @property
+    def structure(self) -> StructuredBasis:
+        """The intertwiners ``V ⊗ V → rep_out`` (inputs in the row-major coordinates of ``x ⊗ x``)."""
+        return self.map.structure
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         _check_input(x, self.in_features, self.weight, self.rep_in.name)
         if self.empty:
             return x.new_zeros((*x.shape[:-1], self.out_features))
-        xx = (x[..., :, None] * x[..., None, :]).reshape(*x.shape[:-1], -1)
-        y = xx.index_select(-1, self.map.perm_in) @ self.map.grouped_matrix(self.weight).T
-        return y.index_select(-1, self.map.inv_out)
+        x2 = x.reshape(-1, self.in_features)
+        if self.permute_in:
+            x2 = x2.index_select(-1, self.perm_in)
+        parts = [p.view(-1, m, d) for p, (m, d) in
+                 zip(x2.split([m * d for m, d in self.type_shapes], dim=-1), self.type_shapes)]
+        # the parts of x ⊗ x in product_part_types' order: (s, t), then copies (a, b), then (i, j)
+        xx = torch.cat([(ps[:, :, None, :, None] * pt[:, None, :, None, :]).reshape(x2.shape[0], -1)
+                        for ps in parts for pt in parts], dim=-1)
+        return self.map(xx, self.weight).reshape(*x.shape[:-1], self.out_features)
 
 
 def _is_trivial_part(rep: Rep) -> bool:
@@ -294,6 +240,10 @@ def _parts(rep: Rep) -> list[Rep]:
     return list(rep.parts) if isinstance(rep, SumRep) else [rep]
 
 
+#: above this many runs of consecutive parts, the gated nonlinearity gathers its gates in one index_select
+_MAX_RUNS = 16
+
+
 class GatedNonlinearity(nn.Module):
     r"""Gated nonlinearity on ``rep = ⊕_i V_i``: input ``rep ⊕ R^{#gates}``, output ``rep``.
 
@@ -312,17 +262,26 @@ class GatedNonlinearity(nn.Module):
             self.slices.append((off, off + p.size, _is_trivial_part(p)))
             off += p.size
         self.n_gates = sum(1 for *_, triv in self.slices if not triv)
-        gate_index = torch.zeros(rep.size, dtype=torch.long)
-        scalar = torch.zeros(rep.size, dtype=torch.bool)
-        g = 0
+        # the input coordinate whose sigmoid scales each output coordinate: itself for a scalar part
+        # (s·σ(s) = SiLU(s)), its part's gate (after the rep's coordinates) otherwise
+        source = torch.arange(rep.size)
+        g = rep.size
         for a, b, triv in self.slices:
-            if triv:
-                scalar[a:b] = True
-            else:
-                gate_index[a:b] = g
+            if not triv:
+                source[a:b] = g
                 g += 1
-        self.register_buffer("gate_index", gate_index, persistent=False)  # derived from rep: not state
-        self.register_buffer("scalar_mask", scalar, persistent=False)
+        self.register_buffer("gate_source", source, persistent=False)  # derived from rep: not state
+        # runs of consecutive parts of one kind: (start, end, part size or 0 for scalars, first gate)
+        runs: list[list[int]] = []
+        g = rep.size
+        for a, b, triv in self.slices:
+            d = 0 if triv else b - a
+            if runs and runs[-1][1] == a and runs[-1][2] == d:
+                runs[-1][1] = b
+            else:
+                runs.append([a, b, d, g])
+            g += 0 if triv else 1
+        self.runs = [tuple(r) for r in runs] if len(runs) <= _MAX_RUNS else None  # else: one gather
 
     @property
     def gated_rep(self) -> Rep:
@@ -332,12 +291,21 @@ class GatedNonlinearity(nn.Module):
         return self.rep + self.n_gates * trivial(self.rep.group)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        size = self.rep.size
-        feats, gates = x[..., :size], x[..., size:]
         if self.n_gates == 0:
-            return nn.functional.silu(feats)
-        gated = feats * torch.sigmoid(gates)[..., self.gate_index]
-        return torch.where(self.scalar_mask, nn.functional.silu(feats), gated)
+            return nn.functional.silu(x)
+        if self.runs is None:
+            return x[..., :self.rep.size] * torch.sigmoid(x.index_select(-1, self.gate_source))
+        lead = x.shape[:-1]
+        pieces = x.split([b - a for a, b, _, _ in self.runs] + [self.n_gates], dim=-1)  # views, one backward
+        gates = iter(torch.sigmoid(pieces[-1]).split([(b - a) // d for a, b, d, _ in self.runs if d], dim=-1))
+        out = []
+        for (a, b, d, _), v in zip(self.runs, pieces):
+            if d == 0:
+                out.append(nn.functional.silu(v))
+            else:
+                k = (b - a) // d
+                out.append((v.reshape(*lead, k, d) * next(gates)[..., None]).reshape(*lead, b - a))
+        return torch.cat(out, dim=-1) if len(out) > 1 else out[0]
 
 
 class NormNonlinearity(nn.Module):
