@@ -129,6 +129,7 @@ def test_wheel_installs_without_extras_in_a_fresh_venv(tmp_path):
 
     names = zipfile.ZipFile(wheel).namelist()
     assert "liekit/py.typed" in names and "liekit/__main__.py" in names
+    assert "liekit/experiments/data/otto_recovery_published.csv" in names  # the published rows reproduce cites
     assert any(n.endswith("licenses/LICENSE") or n.endswith("/LICENSE") for n in names), names
 
     env_dir = tmp_path / "venv"
