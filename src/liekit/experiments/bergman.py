@@ -336,13 +336,13 @@ def figure_one(out: Path, res: BergmanResult | None = None) -> list[Path]:
     fig.suptitle("Bergman (2019), Fig. 1: grayscale inversion and the gradient-like invariant", fontsize=10)
     paths = [save(fig, Path(out) / "bergman_fig1.png")]
     if res is not None and res.curvature:
-        fig, axes = plt.subplots(1, len(res.curvature), figsize=(3.9 * len(res.curvature), 3.4))
-        for ax, c in zip(np.atleast_1d(axes), res.curvature):
+        fig, axes = plt.subplots(1, len(res.curvature), figsize=(3.6 * len(res.curvature), 3.6), sharey=True)
+        for j, (ax, c) in enumerate(zip(np.atleast_1d(axes), res.curvature)):
             lam = np.abs(c["eigenvalues"])[::-1]
             plot_spectrum(np.sort(lam)[::-1], tol=res.config.flat_rtol * c["lambda_max"], ax=ax,
                           title=f"{c['model']}, {c['train_set']}", label="|eigenvalue|")
             ax.title.set_fontsize(8)
-            ax.set_ylabel("|eigenvalue|", fontsize=8)
+            ax.set_ylabel("|eigenvalue| of the loss Hessian" if j == 0 else "", fontsize=8)
         fig.suptitle("Hessian |eigenvalues| at the trained weights (red: flat)", fontsize=10)
         paths.append(save(fig, Path(out) / "bergman_hessian.png"))
     return paths

@@ -46,7 +46,7 @@ from .emlp_tasks import (
 
 __all__ = ["run", "PUBLISHED", "GRID", "emlp_hidden", "emlp_epochs", "make_mlp", "make_emlp", "make_emlp_arch",
            "EMLPBilinear", "EMLPBlock", "emlp_init_", "fit",
-           "test_mse", "published_median", "verdict"]
+           "test_mse", "published_median", "verdict", "fit_cell", "full_config", "MODELS"]
 
 #: EMLP's training-set sizes (``data_efficiency.py``)
 GRID = (30, 100, 300, 1000, 3000, 10000, 30000)
@@ -415,35 +415,54 @@ def _dtype() -> torch.dtype:
     return torch.float32 if _accepts(EquivariantMLP.__init__, "dtype") else torch.float64
 
 
+MODELS = ("MLP (ours)", "EquivariantMLP (ours)")
+
+
+def fit_cell(task_name: str, n: int, seed: int, cfg: dict[str, Any], device: str = "cpu",
+             index: int = 0) -> dict[str, dict[str, float]]:
+    """Train both models of one cell of EMLP's grid (task, training size ``n``, seed) on the same data.
+
+    Returns, per model name of :data:`MODELS`: ``mse`` (test MSE at the best validation MSE, EMLP's
+    selection), ``last`` (test MSE after the last epoch), ``s_per_epoch`` and, for the equivariant model,
+    ``eq_err`` (largest relative equivariance error of the trained model). ``index`` only offsets the
+    torch seed of the initial weights (the position of ``n`` in the grid, as :func:`run` numbers them).
+    """
+    dtype = cfg["dtype"]
+    nv = cfg["n_val"]  # EMLP's validation split, drawn from the same pool as the test split
+    task = make_task(task_name, n, cfg["n_test"] + nv, seed=1000 * seed + 17, ndata=cfg["ndata"])
+    X, y = task.X_train.to(device, dtype), task.y_train.to(device, dtype)
+    Xv, yv = task.X_test[:nv].to(device, dtype), task.y_test[:nv].to(device, dtype)
+    Xt, yt = task.X_test[nv:].to(device, dtype), task.y_test[nv:].to(device, dtype)
+    out: dict[str, dict[str, float]] = {}
+    for name in MODELS:
+        torch.manual_seed(100 * seed + index)
+        if name.startswith("MLP"):
+            core = make_mlp(task.rep_in.size, task.rep_out.size, cfg["ch"], cfg["layers"], dtype)
+        else:
+            build = make_emlp_arch if cfg["arch"] == "emlp" else make_emlp
+            core = build(task.rep_in, task.rep_out, cfg["ch"], cfg["layers"], dtype)
+        model = Standardized(core, task.stats, dtype).to(device)
+        info = fit(model, X, y, cfg["epochs"](n), bs=cfg["bs"], lr=cfg["lr"], seed=seed, val=(Xv, yv),
+                   test=(Xt, yt))
+        out[name] = {"mse": info["test_at_best_val"], "last": test_mse(model, Xt, yt),
+                     "s_per_epoch": info["s_per_epoch"], "best_epoch": info["best_epoch"]}
+        if name.startswith("Equivariant"):
+            out[name]["eq_err"] = equivariance_error(model.cpu(), task)
+    return out
+
+
 def _regression(task_name: str, sizes: list[int], seeds: int, cfg: dict[str, Any], device: str
                 ) -> dict[str, Any]:
-    dtype = cfg["dtype"]
-    mse = {k: np.full((seeds, len(sizes)), np.nan) for k in ("MLP (ours)", "EquivariantMLP (ours)")}
+    mse = {k: np.full((seeds, len(sizes)), np.nan) for k in MODELS}
     last = {k: np.full((seeds, len(sizes)), np.nan) for k in mse}  # test MSE after the last epoch
     sec = {k: np.full((seeds, len(sizes)), np.nan) for k in mse}
     eq_err = 0.0
     for s in range(seeds):
         for i, n in enumerate(sizes):
-            nv = cfg["n_val"]  # EMLP's validation split, drawn from the same pool as the test split
-            task = make_task(task_name, n, cfg["n_test"] + nv, seed=1000 * s + 17, ndata=cfg["ndata"])
-            X, y = task.X_train.to(device, dtype), task.y_train.to(device, dtype)
-            Xv, yv = task.X_test[:nv].to(device, dtype), task.y_test[:nv].to(device, dtype)
-            Xt, yt = task.X_test[nv:].to(device, dtype), task.y_test[nv:].to(device, dtype)
-            epochs = cfg["epochs"](n)
-            for name in mse:
-                torch.manual_seed(100 * s + i)
-                if name.startswith("MLP"):
-                    core = make_mlp(task.rep_in.size, task.rep_out.size, cfg["ch"], cfg["layers"], dtype)
-                else:
-                    build = make_emlp_arch if cfg["arch"] == "emlp" else make_emlp
-                    core = build(task.rep_in, task.rep_out, cfg["ch"], cfg["layers"], dtype)
-                model = Standardized(core, task.stats, dtype).to(device)
-                info = fit(model, X, y, epochs, bs=cfg["bs"], lr=cfg["lr"], seed=s, val=(Xv, yv), test=(Xt, yt))
-                mse[name][s, i] = info["test_at_best_val"]
-                last[name][s, i] = test_mse(model, Xt, yt)
-                sec[name][s, i] = info["s_per_epoch"]
-                if name.startswith("Equivariant"):
-                    eq_err = max(eq_err, equivariance_error(model.cpu(), task))
+            cell = fit_cell(task_name, n, s, cfg, device, index=i)
+            for name, r in cell.items():
+                mse[name][s, i], last[name][s, i], sec[name][s, i] = r["mse"], r["last"], r["s_per_epoch"]
+                eq_err = max(eq_err, r.get("eq_err", 0.0))
     return {"mse": mse, "last": last, "sec": sec, "eq_err": eq_err}
 
 
@@ -478,6 +497,11 @@ def _pendulum(cfg: dict[str, Any], device: str) -> dict[str, Any]:
         geo = float(rel[:, 1:].clamp_min(1e-7).log().mean().exp())
         res[name] = {"chunk_mse": chunk_mse, "rollout": geo, "s_per_epoch": info["s_per_epoch"]}
     return res
+
+
+def full_config() -> dict[str, Any]:
+    """EMLP's settings for the full grid (what ``liekit reproduce emlp`` without ``--quick`` runs)."""
+    return _config(False)
 
 
 def _config(quick: bool) -> dict[str, Any]:

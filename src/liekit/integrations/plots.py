@@ -14,6 +14,7 @@ they draw there and return that figure. :func:`plot_curves` draws into one axes 
 from __future__ import annotations
 
 import sys
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -98,6 +99,7 @@ def plot_generators(generators: Any, *, names: Sequence[str] | None = None, axis
     r, n, m = g.shape
     if fig is None:
         fig = _figure((2.6 * max(r, 1) + 0.8, 2.8))
+        fig.set_layout_engine("constrained")  # places the shared colour bar and the title without overlap
     axes = fig.subplots(1, max(r, 1), squeeze=False)[0]
     vmax = float(np.abs(g).max()) if g.size else 1.0
     im = None
@@ -114,7 +116,7 @@ def plot_generators(generators: Any, *, names: Sequence[str] | None = None, axis
         if i == 0:
             ax.set_ylabel("row (output coordinate)", fontsize=7)
     if im is not None:
-        fig.colorbar(im, ax=list(axes), shrink=0.8)
+        fig.colorbar(im, ax=list(axes), shrink=0.8).set_label("matrix entry (one scale for all panels)", fontsize=7)
     if title:
         fig.suptitle(title, fontsize=10)
     return fig
@@ -161,7 +163,10 @@ def save(fig_or_ax: Any, path: str | Path, dpi: int = 130) -> Path:
     fig = fig_or_ax.figure if hasattr(fig_or_ax, "figure") and not hasattr(fig_or_ax, "savefig") else fig_or_ax
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.tight_layout() if not getattr(fig, "_suptitle", None) else None
+    if fig.get_layout_engine() is None:  # leave room for a suptitle instead of skipping the layout
+        with warnings.catch_warnings():  # colorbar axes are left where they are, which is what we want
+            warnings.filterwarnings("ignore", message=".*not compatible with tight_layout")
+            fig.tight_layout(rect=(0, 0, 1, 0.93) if getattr(fig, "_suptitle", None) else None)
     fig.savefig(path, dpi=dpi)
     if "matplotlib.pyplot" in sys.modules:  # only pyplot-managed figures need closing; never import pyplot here
         sys.modules["matplotlib.pyplot"].close(fig)
