@@ -86,3 +86,28 @@ def test_trained_network_keeps_so3():
     assert r["dim"] == 3 and r["angle"] < 5e-2 and r["gap"] > 10
     with pytest.raises(ValueError, match="mode"):
         P.train(8, "dropout", 0, steps=1)
+
+
+def test_fast_lie_matrix_matches_the_library():
+    """The precomputed first-layer map used in training equals layerwise_lie_derivative_matrices (weights and bias)."""
+    from liekit.reps import V
+
+    G = GL(3)
+    reps = [V(G) + V(G) ** 2, 2 * V(G)]  # non-trivial outputs: the bias block is non-zero too
+    gen = torch.Generator().manual_seed(4)
+    lin = torch.nn.Linear(12, 6).double()
+    with torch.no_grad():
+        lin.weight.copy_(torch.randn(6, 12, generator=gen, dtype=torch.float64))
+        lin.bias.copy_(torch.randn(6, generator=gen, dtype=torch.float64))
+    (M,) = layerwise_lie_derivative_matrices([lin], reps)
+    fast = P.lie_matrix_fn(reps)(lin.weight, lin.bias)
+    assert float(M[-6:].abs().max()) > 1e-2
+    torch.testing.assert_close(fast, M, atol=1e-12, rtol=0)
+
+
+def test_lambda_by_validation():
+    X, y, _ = P.make_data(24, 0, n_test=10)
+    lam, errs = P.choose_lambda(X, y, "layerwise penalty", 0, lambdas=(1e-4, 1e-2), steps=30, width=4)
+    assert lam in (1e-4, 1e-2) and errs.shape == (2,) and lam == (1e-4, 1e-2)[int(errs.argmin())]
+    with pytest.raises(ValueError, match="lam"):
+        P.train(8, "layerwise penalty", 0, lam="cv", steps=1)

@@ -170,6 +170,24 @@ def test_relaxed_refit_is_not_worse_than_least_squares_at_small_n():
     assert relaxed.relax_ in (0.0, 0.5, 1.0)
 
 
+def test_cv_keeps_the_true_subalgebra_at_the_tail_of_the_path():
+    """reproduce promote, N = 64, seed 64: at the smallest alpha the penalty zeroes only 2 of the 3 true
+    translations, and that fit's refit has the smallest CV error (0.85 standard errors below the 3-dim one);
+    the one-standard-error rule keeps the 3-dim subalgebra."""
+    from liekit.experiments.promote import U
+    from liekit.groups import Translations
+
+    X, y = _translation_data(64, 64)
+    with single_threaded():
+        reg = SymmetryPromotingRegressor(Translations(4), 3, random_state=64).fit(X, y)
+    p = reg.path_
+    fits = np.asarray(p.score[:-1])
+    assert p.kept_dims[int(np.argmin(fits))] == 2  # the plain minimum of the CV error is the 2-dim fit
+    assert reg.kept_.shape[1] == 3 and p.kept_dims[p.chosen] == 3 and reg.symmetry_.dim == 3
+    perp = torch.linalg.qr(torch.as_tensor(np.column_stack([U, np.eye(4)[:, :3]])))[0][:, 1:]
+    assert float(principal_angles(reg.kept_, perp).max()) < 2e-2
+
+
 def test_refit_argument_is_checked():
     X, y = _translation_data(12, 0)
     from liekit.groups import Translations

@@ -19,7 +19,6 @@ pendulum (O(2) about the vertical axis) by fitting RK4 rollouts of 5-step trajec
 
 from __future__ import annotations
 
-import inspect
 import math
 import time
 from pathlib import Path
@@ -186,22 +185,12 @@ def make_mlp(n_in: int, n_out: int, ch: int = 384, num_layers: int = 3, dtype: t
     return nn.Sequential(*layers).to(dtype)
 
 
-def _accepts(fn: Any, name: str) -> bool:
-    try:
-        return name in inspect.signature(fn).parameters
-    except (TypeError, ValueError):
-        return False
-
-
 def make_emlp(rep_in: Rep, rep_out: Rep, ch: int = 384, num_layers: int = 3, dtype: torch.dtype = torch.float64
               ) -> nn.Module:
     """liekit's :class:`~liekit.nn.EquivariantMLP` with EMLP's hidden representation (:func:`emlp_hidden`)."""
     from ..nn import EquivariantMLP
 
-    hidden = emlp_hidden(rep_in.group, ch)
-    if _accepts(EquivariantMLP.__init__, "dtype"):
-        return EquivariantMLP(rep_in, rep_out, hidden=hidden, depth=num_layers, dtype=dtype)
-    return EquivariantMLP(rep_in, rep_out, hidden=hidden, depth=num_layers).to(dtype)
+    return EquivariantMLP(rep_in, rep_out, hidden=emlp_hidden(rep_in.group, ch), depth=num_layers, dtype=dtype)
 
 
 def _metric(group: Group) -> torch.Tensor | None:
@@ -409,12 +398,6 @@ def verdict(ours: float, emlp: float) -> str:
     return f"worse than EMLP ({r:.2g}×)"
 
 
-def _dtype() -> torch.dtype:
-    from ..nn import EquivariantMLP
-
-    return torch.float32 if _accepts(EquivariantMLP.__init__, "dtype") else torch.float64
-
-
 MODELS = ("MLP (ours)", "EquivariantMLP (ours)")
 
 
@@ -509,11 +492,11 @@ def _config(quick: bool) -> dict[str, Any]:
         return {"sizes": [30, 100], "seeds": 1, "epochs": lambda n: 60, "ch": 24, "layers": 2, "bs": 500,
                 "lr": 3e-3, "n_test": 500, "n_val": 200, "ndata": 2000, "arch": "emlp",
                 "pend_train": 40, "pend_test": 20, "pend_epochs": 5,
-                "pend_horizon": 2.0, "dtype": _dtype()}
+                "pend_horizon": 2.0, "dtype": torch.float32}
     return {"sizes": list(GRID), "seeds": 3, "epochs": emlp_epochs, "ch": 384, "layers": 3, "bs": 500, "lr": 3e-3,
             "n_test": EMLP_TEST, "n_val": EMLP_NDATA - 30000 - EMLP_TEST, "ndata": EMLP_NDATA, "arch": "emlp",
             "pend_train": 500, "pend_test": 500, "pend_epochs": 1000,
-            "pend_horizon": 30.0, "dtype": _dtype()}
+            "pend_horizon": 30.0, "dtype": torch.float32}
 
 
 def run(quick: bool = False, out: Path | None = None, device: str = "cpu") -> str:

@@ -156,18 +156,23 @@ def promote_fit(
     eps: float = DEFAULT_EPS, solver: str = "admm", tol: float = 1e-10, max_iter: int = 50000,
     warm: PromotedFit | None = None,
 ) -> PromotedFit:
-    """Plain penalised solve, ``reweights`` adaptive re-solves, the kept subalgebra and the refit."""
+    """Plain penalised solve, ``reweights`` adaptive re-solves, the kept subalgebra and the refit.
+
+    ``warm``: a fit of a nearby problem (the previous alpha of a path, or the same alpha on all
+    the data for a CV fold); solve ``k`` starts from ``warm``'s solve ``k`` (the plain solve from
+    the plain solution: starting it from the reweighted one costs up to 10× the iterations).
+    """
     d = op.n_generators
     W = torch.eye(d, dtype=H.dtype, device=H.device)
-    theta0 = None if warm is None else warm.theta
+    starts = [] if warm is None else [r.theta for r in warm.results] or [warm.theta]
     results: list[SolverResult] = []
     opW = op
     for k in range(reweights + 1):
         if k:
             W = algebra_weight(op, results[-1].theta, eps)
             opW = weighted_operator(op, W)
+        theta0 = starts[k] if k < len(starts) else (results[-1].theta if results else None)
         results.append(_solve(opW, H, g, c, alpha, solver, tol, max_iter, theta0))
-        theta0 = results[-1].theta
     null_w = _killed(opW, results[-1]) if alpha > 0 else W[:, :0]
     kept = torch.linalg.qr(W @ null_w)[0] if null_w.shape[1] else null_w
     return PromotedFit(float(alpha), results[-1].theta, kept, refit_in_subalgebra(op, H, g, kept), W, results)

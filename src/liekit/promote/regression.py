@@ -105,7 +105,8 @@ class SymmetryPromotingRegressor(RegressorMixin, BaseEstimator):
         / ``(N, k, p)`` in torch (linear in the parameters).
     alpha : float ≥ 0, "cv" or "noise"
         Penalty weight; ``"cv"`` (default): ``cv``-fold cross-validation of the refit model on a
-        path of ``n_alphas`` values below :func:`~liekit.promote.adaptive.alpha_max` (then ``refit``
+        path of ``n_alphas`` values below :func:`~liekit.promote.adaptive.alpha_max`, the largest kept
+        subalgebra within one standard error of the best (:func:`~liekit.promote.selection.choose_by_cv`; then ``refit``
         decides how strictly the chosen subalgebra is enforced); ``"noise"``:
         on the same path, the largest kept subalgebra whose refit an F-test at ``level`` does not
         reject against least squares (needs ``noise`` or more samples than parameters).

@@ -11,7 +11,8 @@ costs a ``p × p`` product, never a pass over the data per alpha.
   ``ν/σ₁`` as ``noise=`` to the rank rule :func:`liekit.linalg.decide_rank`;
 * :func:`choose_by_noise` — the largest kept subalgebra whose refit is not rejected by an
   F-test against least squares at level ``level`` (the noise-level rule);
-* :func:`choose_by_cv` — K-fold cross-validation of the refit on the alpha path;
+* :func:`choose_by_cv` — K-fold cross-validation of the refit on the alpha path, with the
+  one-standard-error rule towards the larger kept subalgebra;
 * :func:`choose_relaxation` — honest K-fold CV (the penalised fit re-solved per fold) of the
   relaxation φ between the penalised solution and the refit, against least squares (``refit="cv"``).
 """
@@ -27,7 +28,7 @@ import torch
 from .adaptive import PromotedFit, promote_fit, promotion_path
 from .operator import LieDerivativeOperator
 
-#: CV errors within this relative margin of the best count as ties (broken towards more symmetry)
+#: relaxation CV errors within this relative margin of the best count as ties (broken towards the larger φ)
 TIE_RTOL = 0.01
 #: relative eigenvalue cut of H⁺ in :func:`singular_value_noise` (1e-5 on the design's singular values)
 PINV_RTOL = 1e-10
@@ -35,8 +36,8 @@ PINV_RTOL = 1e-10
 RELAX = (0.0, 0.5, 1.0)
 
 __all__ = ["PathResult", "mse", "noise_estimate", "singular_value_noise", "choose_by_noise", "choose_by_cv",
-           "choose_relaxation", "alpha_grid", "fit_promoted", "model_symmetry", "least_squares_fit", "relax_values",
-           "RELAX"]
+           "choose_relaxation", "alpha_grid", "fit_promoted",
+           "model_symmetry", "least_squares_fit", "relax_values", "RELAX"]
 
 
 @dataclass
@@ -45,7 +46,7 @@ class PathResult:
 
     alphas: np.ndarray
     kept_dims: np.ndarray
-    score: np.ndarray  # CV mean squared error of the refit, or the F statistic of the noise rule
+    score: np.ndarray  # plug-in CV error of the refit (then least squares), or the F statistic of the noise rule
     chosen: int  # index into alphas; -1: least squares (nothing kept)
     rule: str
     relax: np.ndarray | None = None  # the φ scored (refit="cv")
@@ -55,10 +56,9 @@ class PathResult:
     def to_dict(self) -> dict[str, Any]:
         out = {"alphas": self.alphas.tolist(), "kept_dims": self.kept_dims.tolist(), "score": self.score.tolist(),
                "chosen": self.chosen, "rule": self.rule, "chosen_relax": self.chosen_relax}
-        if self.relax is not None:
-            out["relax"] = self.relax.tolist()
-        if self.relax_scores is not None:
-            out["relax_scores"] = self.relax_scores.tolist()
+        for key in ("relax", "relax_scores"):
+            if getattr(self, key) is not None:
+                out[key] = getattr(self, key).tolist()
         return out
 
 
@@ -130,30 +130,42 @@ def _range_basis(H: torch.Tensor) -> torch.Tensor:
 
 def choose_by_cv(op: LieDerivativeOperator, A: torch.Tensor, y: torch.Tensor, fits: list[PromotedFit], *,
                  folds: int, random_state: int | None) -> tuple[int, np.ndarray]:
-    """Index of the fit whose kept subalgebra has the smallest K-fold CV error of its refit (``-1``: least squares).
+    r"""Index of the fit chosen by K-fold CV of its refit, one-standard-error rule (``-1``: least squares).
 
     The path is computed once on all the data; each fold refits least squares inside each kept
-    subalgebra on its training part and scores it on the held-out part (the subalgebra is not
-    re-estimated per fold: a fold costs ``p × p`` solves only, and the choice leans towards
-    symmetry — :func:`choose_relaxation` then checks it honestly). Least squares (nothing
-    kept) is scored on the same folds; within ``TIE_RTOL`` the larger kept subalgebra wins.
-    Returns the errors of the fits followed by that of least squares.
+    subalgebra on its training part and scores it on the held-out part, sample by sample (the
+    subalgebra is not re-estimated per fold: a fold costs ``p × p`` solves only;
+    :func:`choose_relaxation` then checks the choice honestly). Least squares (nothing kept) is
+    scored on the same folds. With :math:`e_{i,n}` the held-out squared error of fit ``i`` on
+    sample ``n`` and ``b`` the option of smallest mean error, fit ``i`` is *within one standard
+    error* when :math:`\bar e_i - \bar e_b \le \mathrm{sd}_n(e_{i,n} - e_{b,n})/\sqrt N` (paired); among
+    those with a non-trivial kept subalgebra the largest kept dimension wins, then the smallest
+    error — the one-standard-error rule (Hastie, Tibshirani & Friedman, *ESL* §7.10) towards
+    more symmetry. It matters at the tail of the path, where alpha is too small to zero the
+    last true direction exactly: there a smaller kept subalgebra frees a direction that is
+    tuned to the noise of the held-out samples too, and its optimistic score beats the true
+    subalgebra's by a fraction of a standard error (``reproduce promote``, N = 64, seed 64:
+    kept dimension 2 scored 4.19e-4 against 4.59e-4 for 3, 0.85 standard errors).
+    Returns the mean errors of the fits followed by that of least squares.
     """
     from .adaptive import refit_in_subalgebra
     from .regression import normal_equations
 
     N = A.shape[0]
-    errs = np.zeros(len(fits) + 1)
+    E = np.zeros((len(fits) + 1, N))
     none = op.K.new_zeros(op.n_generators, 0).to(A)
-    for tr, va, w in _folds(N, folds, random_state):
+    for tr, va, _ in _folds(N, folds, random_state):
         H, g, _ = normal_equations(A[tr], y[tr])
-        Hv, gv, cv = normal_equations(A[va], y[va])
         for i, kept in enumerate([f.kept for f in fits] + [none]):
-            errs[i] += w * mse(Hv, gv, cv, refit_in_subalgebra(op, H, g, kept.to(A)))
+            th = refit_in_subalgebra(op, H, g, kept.to(A))
+            E[i, va.numpy()] = (A[va] @ th - y[va]).pow(2).sum(-1).cpu().numpy()
+    errs = E.mean(1)
     if not fits:
         return -1, errs
-    # within 1 % of the best error (or exact ties of noise-free data): the larger kept subalgebra wins
-    near = errs <= errs.min() * (1 + TIE_RTOL) + 1e-13 * float(y.pow(2).mean())
+    b = int(np.argmin(errs))
+    se = (E - E[b]).std(1, ddof=1) / np.sqrt(N) if N > 1 else np.zeros(len(errs))
+    # within one standard error of the best (or exact ties of noise-free data): the larger kept subalgebra wins
+    near = errs <= errs[b] + se + 1e-13 * float(y.pow(2).mean())
     dims = np.array([f.dim for f in fits] + [0])
     cand = np.flatnonzero(near)
     best = int(cand[np.lexsort((errs[cand], -dims[cand]))[0]])
@@ -172,6 +184,47 @@ def _folds(N: int, folds: int, random_state: int | None) -> list[tuple[torch.Ten
     return out
 
 
+def _held_out_errors(op: LieDerivativeOperator, A: torch.Tensor, y: torch.Tensor, fits: list[PromotedFit],
+                     relax: tuple[float, ...], folds: int, random_state: int | None, least_squares: bool,
+                     **path_kwargs: Any) -> tuple[np.ndarray, np.ndarray]:
+    r"""Honest K-fold CV, point by point: ``(E, E_ls)``, ``E`` (len(fits), len(relax), N), ``E_ls`` (N,).
+
+    On each fold every fit is re-solved at its alpha on the training part (warm-started), so
+    its kept subalgebra, refit and penalised solution are all re-estimated without the
+    held-out part; ``E[i, j, n]`` is :math:`\|\Phi(x_n)\theta_{\varphi_j} - y_n\|^2` for the held-out
+    sample ``n``, :math:`\theta_\varphi = \theta + \varphi(\theta_{refit} - \theta)`. ``E_ls``: least
+    squares on the same folds (``inf`` when not ``least_squares``).
+    """
+    from .adaptive import refit_in_subalgebra
+    from .regression import normal_equations
+
+    N = A.shape[0]
+    E = np.zeros((len(fits), len(relax), N))
+    E_ls = np.full(N, np.inf)
+    none = op.K.new_zeros(op.n_generators, 0).to(A)
+
+    def sq(Av: torch.Tensor, yv: torch.Tensor, th: torch.Tensor) -> np.ndarray:
+        return (Av @ th - yv).pow(2).sum(-1).cpu().numpy()
+
+    for tr, va, _ in _folds(N, folds, random_state):
+        H, g, c = normal_equations(A[tr], y[tr])
+        Av, yv, iv = A[va], y[va], va.numpy()
+        for i, fit in enumerate(fits):
+            f = promote_fit(op, H, g, c, fit.alpha, warm=fit, **path_kwargs)
+            for j, phi in enumerate(relax):
+                th = f.theta_refit if phi == 1.0 else f.theta + phi * (f.theta_refit - f.theta)
+                E[i, j, iv] = sq(Av, yv, th)
+        if least_squares:
+            E_ls[iv] = sq(Av, yv, refit_in_subalgebra(op, H, g, none))
+    return E, E_ls
+
+
+def _pick_relax(errs: np.ndarray, relax: tuple[float, ...], floor: float) -> float:
+    """The φ of smallest CV error; ties within ``TIE_RTOL`` go to the larger φ."""
+    near = np.flatnonzero(errs <= errs.min() * (1 + TIE_RTOL) + floor)
+    return max(relax[j] for j in near)
+
+
 def choose_relaxation(op: LieDerivativeOperator, A: torch.Tensor, y: torch.Tensor, fit: PromotedFit, *,
                       folds: int, random_state: int | None, relax: tuple[float, ...] = RELAX,
                       least_squares: bool = True, **path_kwargs: Any) -> tuple[float | None, np.ndarray]:
@@ -188,26 +241,14 @@ def choose_relaxation(op: LieDerivativeOperator, A: torch.Tensor, y: torch.Tenso
     model is never worse than it in CV. Ties within ``TIE_RTOL`` go to the larger φ.
     ``errors``: one per φ, then least squares (``inf`` when not a candidate).
     """
-    from .adaptive import refit_in_subalgebra
-    from .regression import normal_equations
-
     relax = tuple(float(r) for r in relax)
-    errs = np.zeros(len(relax) + 1)
-    none = op.K.new_zeros(op.n_generators, 0).to(A)
-    for tr, va, w in _folds(A.shape[0], folds, random_state):
-        H, g, c = normal_equations(A[tr], y[tr])
-        Hv, gv, cv = normal_equations(A[va], y[va])
-        f = promote_fit(op, H, g, c, fit.alpha, warm=fit, **path_kwargs)
-        for j, phi in enumerate(relax):
-            th = f.theta_refit if phi == 1.0 else f.theta + phi * (f.theta_refit - f.theta)
-            errs[j] += w * mse(Hv, gv, cv, th)
-        errs[-1] += w * mse(Hv, gv, cv, refit_in_subalgebra(op, H, g, none)) if least_squares else 0.0
-    if not least_squares:
-        errs[-1] = np.inf
-    near = np.flatnonzero(errs <= errs.min() * (1 + TIE_RTOL) + 1e-13 * float(y.pow(2).mean()))
+    E, E_ls = _held_out_errors(op, A, y, [fit], relax, folds, random_state, least_squares, **path_kwargs)
+    errs = np.append(E[0].mean(-1), E_ls.mean())
+    floor = 1e-13 * float(y.pow(2).mean())
+    near = np.flatnonzero(errs <= errs.min() * (1 + TIE_RTOL) + floor)
     if near[0] == len(relax):  # only least squares is near the best
         return None, errs
-    return max(relax[j] for j in near if j < len(relax)), errs
+    return _pick_relax(errs[:-1], relax, floor), errs
 
 
 def least_squares_fit(op: LieDerivativeOperator, H: torch.Tensor, g: torch.Tensor) -> PromotedFit:
