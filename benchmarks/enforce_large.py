@@ -16,6 +16,16 @@ liekit's equivariance error on 8 random group elements.
     python benchmarks/enforce_large.py [--groups SO3 SO2] [--no-emlp] [--out enforce_large]
     python benchmarks/enforce_large.py --groups S5xSO3 SO3xS5 --out enforce_products
 
+Complex groups (``--complex``: EMLP case ids of ``tests/test_emlp_suite.py``, e.g. ``large-SU(2)`` — EMLP's
+``uniform_rep(256)`` self-maps with complex ``T(p, q)`` — or ``high_rank-SU(2)-T(10,0)``, ``prod-SU(4)``): each case
+is solved by ``complex_equivariant_basis`` with every method of ``--methods`` (``weights``: zero-weight entries and
+root vectors; ``realified``: the real routes on the realified representations, the reference) in its own process
+with a ``--timeout``; EMLP (``(r >> r).equivariant_basis()`` with its own ``uniform_rep(256, SU(n))``) only for the
+``large-*`` cases:
+
+    python benchmarks/enforce_large.py --complex 'high_rank-SU(2)-T(10,0)' 'prod-SU(4)' 'large-SU(2)' \
+        --methods weights realified --timeout 300 --out enforce_complex [--append]
+
 Writes benchmarks/results/<out>.{md,json}.
 """
 
@@ -25,6 +35,7 @@ import argparse
 import datetime
 import json
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -82,6 +93,57 @@ print(json.dumps(dict(dim=int(Q.shape[-1]), seconds=dt, peak_rss_mib=rss)))
 '''
 PRODUCTS = ("S5xSO3", "SO3xS5")
 
+COMPLEX_CHILD = r'''
+import json, resource, sys, time, warnings
+sys.path[:0] = [sys.argv[3]]
+import torch
+torch.set_default_dtype(torch.float64)
+from liekit.enforce import complex_equivariant_basis
+from test_emlp_suite import EMLP_CASES
+case = {c.id: c for c in EMLP_CASES}[sys.argv[1]]
+expected = case.expected()
+from liekit.reps import complex_standard, ctrivial
+v = complex_standard(case.build()[0].group)  # warm-up (imports, the group's torus): a warm process, as EMLP's
+complex_equivariant_basis(ctrivial(v.group), v * v.conj, method=sys.argv[2])
+t0 = time.perf_counter()
+rin, rout = case.build()
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    B = complex_equivariant_basis(rin, rout, method=sys.argv[2], structured="auto")
+dt = time.perf_counter() - t0
+if isinstance(B, torch.Tensor):
+    dim, stored, kind = B.shape[1], B.numel() * B.element_size(), "dense"
+    W = B @ torch.randn(dim, dtype=B.dtype) if dim else None
+    W = None if W is None else W.reshape(rout.csize, rin.csize)
+else:
+    dim, stored, kind = B.dim, B.nbytes(), "structured"
+    W = B.matrix(B.sample(torch.Generator().manual_seed(0))) if dim else None
+err = 0.0
+if W is not None:
+    g = rin.group.sample(3, generator=1)
+    W = W / W.abs().max()
+    err = float((rout.complex_element(g) @ W - W @ rin.complex_element(g)).abs().max())
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps(dict(dim=dim, expected=expected, kind=kind, seconds=dt, stored_mib=stored / 2**20, err=err,
+                      size=[rout.csize, rin.csize], peak_rss_mib=rss)))
+'''
+
+EMLP_COMPLEX_CHILD = r'''
+import json, resource, sys, time
+import jax, jax.sharding
+if not hasattr(jax.sharding, "PmapSharding"):  # objax 1.8.0 tests isinstance(x, PmapSharding), gone in jax 0.10
+    jax.sharding.PmapSharding = type("PmapSharding", (), {})
+from emlp.groups import SU, U
+from emlp.nn import uniform_rep
+G = eval(sys.argv[1].removeprefix("large-"), {"SU": SU, "U": U})
+t0 = time.perf_counter()
+r = uniform_rep(256, G)
+Q = (r >> r).equivariant_basis()
+dt = time.perf_counter() - t0
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps(dict(dim=int(Q.shape[-1]), seconds=dt, peak_rss_mib=rss)))
+'''
+
 EMLP_CHILD = r'''
 import json, resource, sys, time
 from emlp.groups import SO, O
@@ -96,8 +158,12 @@ print(json.dumps(dict(dim=int(Q.shape[-1]), seconds=dt, peak_rss_mib=rss)))
 '''
 
 
-def _child(python: str, code: str, arg: str, env: dict | None = None) -> dict:
-    out = subprocess.run([python, "-c", code, arg], capture_output=True, text=True, timeout=1800, env=env)
+def _child(python: str, code: str, arg: str, env: dict | None = None, *extra: str, timeout: float = 1800) -> dict:
+    try:
+        out = subprocess.run([python, "-c", code, arg, *extra], capture_output=True, text=True, timeout=timeout,
+                             env=env)
+    except subprocess.TimeoutExpired:
+        return {"error": f"timeout > {timeout:.0f} s"}
     if out.returncode:
         return {"error": out.stderr.strip().splitlines()[-1] if out.stderr.strip() else f"exit {out.returncode}"}
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -108,8 +174,14 @@ def main() -> None:
     ap.add_argument("--groups", nargs="+", default=["SO3", "SO2"], help=f"SO3, SO2, O3, {', '.join(PRODUCTS)}")
     ap.add_argument("--out", default="enforce_large", help="name of the result files in benchmarks/results")
     ap.add_argument("--no-emlp", action="store_true")
+    ap.add_argument("--complex", nargs="+", default=None, help="EMLP case ids of complex groups (see above)")
+    ap.add_argument("--methods", nargs="+", default=["weights"], help="complex_equivariant_basis methods")
+    ap.add_argument("--timeout", type=float, default=1800.0, help="seconds per child process")
+    ap.add_argument("--append", action="store_true", help="add the --complex rows to those already in <out>.json")
     args = ap.parse_args()
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "OMP_NUM_THREADS": "2"}
+    if args.complex:
+        return complex_main(args, {**env, "OMP_NUM_THREADS": "1"})
     rows = []
     for g in args.groups:
         row = {"group": g, "load_before": os.getloadavg()[0]}
@@ -144,6 +216,54 @@ def main() -> None:
     if errors:
         lines += ["", "Products: EMLP's test_equivariant_matrix representations (see the module docstring); liekit's"
                   f" equivariance error on 8 random group elements: {', '.join(errors)}."]
+    (out / f"{args.out}.md").write_text("\n".join(lines) + "\n")
+
+
+def complex_main(args: argparse.Namespace, env: dict) -> None:
+    """The ``--complex`` cases: every method in its own process, EMLP for the ``large-*`` ones."""
+    rows = []
+    for case in args.complex:
+        row: dict = {"case": case, "load_before": os.getloadavg()[0]}
+        for m in args.methods:
+            row[m] = _child(sys.executable, COMPLEX_CHILD, case, env, m, str(ROOT / "tests"), timeout=args.timeout)
+        if not args.no_emlp and EMLP_PY.exists() and case.startswith("large-"):
+            row["emlp"] = _child(str(EMLP_PY), EMLP_COMPLEX_CHILD, case, {**os.environ, "TQDM_DISABLE": "1"},
+                                 timeout=args.timeout)
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    cmd = " ".join(["python", "benchmarks/enforce_large.py", *(shlex.quote(a) for a in sys.argv[1:])])
+    date = datetime.datetime.now().isoformat(timespec="seconds")
+    for row in rows:
+        row["run"] = f"`{cmd}` ({date})"
+    out = ROOT / "benchmarks" / "results"
+    old = out / f"{args.out}.json"
+    if args.append and old.exists():  # several invocations (different timeouts) in one table
+        rows = [r for r in json.loads(old.read_text())["rows"] if "run" in r] + rows
+    res = {"rows": rows}
+    old.write_text(json.dumps(res, indent=1))
+    runs = list(dict.fromkeys(row["run"] for row in rows))
+    lines = ["# Complex groups: complex_equivariant_basis by weights vs the realified reference (and EMLP)", "",
+             "Runs: " + "; ".join(runs) + ".", "",
+             "2-core CPU shared with other jobs (load average before each row),"
+             " OMP_NUM_THREADS=1 for liekit. Time = build the representations + solve, in a fresh process (import"
+             " and a warm-up solve of V ⊗ V̄ excluded); peak RSS of that process (torch's import included);"
+             " err = max relative |ρ_out(g) W − W ρ_in(g)| of a random element of the space on 3 random"
+             " g = exp(X).", "",
+             "| case | size (out × in) | independent | method | r | time | peak RSS | stored | err | load |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for row in rows:
+        for m in [k for k in ("weights", "auto", "realified", "emlp") if k in row]:
+            r = row[m]
+            if "error" in r:
+                lines.append(f"| {row['case']} | | | {m} | | {r['error']} | | | | {row['load_before']:.1f} |")
+                continue
+            size = "×".join(str(x) for x in r.get("size", [])) or "256×256"
+            lines.append(f"| {row['case']} | {size} | {r.get('expected', '—')} | {m} | {r['dim']} |"
+                         f" {r['seconds']:.3f} s | {r['peak_rss_mib']:.0f} MiB |"
+                         f" {r['stored_mib']:.2f} MiB | {r['err']:.1e} | {row['load_before']:.1f} |"
+                         if "stored_mib" in r else
+                         f"| {row['case']} | {size} | | {m} | {r['dim']} | {r['seconds']:.1f} s |"
+                         f" {r['peak_rss_mib']:.0f} MiB | | | {row['load_before']:.1f} |")
     (out / f"{args.out}.md").write_text("\n".join(lines) + "\n")
 
 

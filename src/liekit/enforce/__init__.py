@@ -19,7 +19,7 @@ from .basis import (
     invariant_basis,
     solve_equivariant,
 )
-from .complex import complex_equivariant_basis
+from .complex import ComplexStructuredBasis, complex_equivariant_basis
 from .decompose import Decomposition, IrrepComponent, decompose
 from .kernels import (
     SteerableKernelBasis,
@@ -37,6 +37,7 @@ __all__ = [
     "EquivariantPolynomialRegressor", "equivariant_polynomial_basis", "SteerableKernelBasis", "det_rep",
     "frequency_rep", "group_elements", "regular_rep", "steerable_kernel_basis", "clear_cache", "set_cache_dir",
     "PartTypes", "StructuredBasis", "part_types", "structured_basis", "complex_equivariant_basis",
+    "ComplexStructuredBasis",
     "Decomposition", "IrrepComponent", "decompose",
 ]
 

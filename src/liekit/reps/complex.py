@@ -14,13 +14,17 @@ Combining two :class:`ComplexRep` works **over C**:
 :func:`complex_standard` is the defining :math:`C^n` of a group realised on :math:`R^{2n}` (``U(n)``,
 ``SU(n)``), :func:`complexify` turns a real representation into a complex one. The complex-linear
 equivariant maps are :func:`liekit.enforce.complex_equivariant_basis`; their complex dimension is what EMLP
-counts for U(n) / SU(n). Realified tensor products are dense (``2 s × 2 s`` per generator).
+counts for U(n) / SU(n). Sums, tensor products, duals and conjugates keep their structure (``_op``, ``_args``);
+their dense complex matrices and the realification (``2 s × 2 s`` per generator) are formed only on first use.
 """
 
 from __future__ import annotations
 
+import functools
+
 import torch
 
+from .._validation import as_tensor
 from ..groups import Group
 from ..groups._value import ValueObject
 from ..groups.unitary import complex_structure, complexify_matrices, realify
@@ -29,6 +33,7 @@ from .rep import MatrixRep, Rep
 __all__ = ["ComplexRep", "complex_standard", "complexify", "ctrivial"]
 
 _C = torch.complex128
+_COMPOSITE = ("sum", "tensor", "dual", "conj")
 
 
 def _kron_sum(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -44,10 +49,15 @@ def _kron(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         a.new_zeros((0, a.shape[-1] * b.shape[-1], a.shape[-1] * b.shape[-1]))
 
 
-def _block_diag(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    sa, sb = a.shape[-1], b.shape[-1]
-    out = a.new_zeros((a.shape[0], sa + sb, sa + sb))
-    out[:, :sa, :sa], out[:, sa:, sa:] = a, b
+def _block_diag_all(mats: list[torch.Tensor]) -> torch.Tensor:
+    """Block-diagonal ``(B, Σs, Σs)`` of ``(B, s_i, s_i)`` blocks."""
+    total = sum(m.shape[-1] for m in mats)
+    out = mats[0].new_zeros((mats[0].shape[0], total, total))
+    o = 0
+    for m in mats:
+        s = m.shape[-1]
+        out[:, o:o + s, o:o + s] = m
+        o += s
     return out
 
 
@@ -60,11 +70,66 @@ class ComplexRep(ValueObject):
     equal (and equal-hashing) when the group and the complex matrices are identical.
     """
 
-    def __init__(self, group: Group, calg: torch.Tensor, cdisc: torch.Tensor, name: str, op: str,
+    _transient = ("_calg", "_cdisc", "real")  # dense matrices, rebuilt from the structure on demand
+
+    def __init__(self, group: Group, calg: torch.Tensor | None, cdisc: torch.Tensor | None, name: str, op: str,
                  args: tuple) -> None:
-        calg, cdisc = calg.to(_C).contiguous(), cdisc.to(_C).contiguous()
-        real = _RealifiedRep(group, realify(calg).to(group.dtype), realify(cdisc).to(group.dtype), name, self)
-        self.__dict__.update(group=group, name=name, _calg=calg, _cdisc=cdisc, _op=op, _args=args, real=real)
+        if (calg is None) != (cdisc is None):
+            raise ValueError("calg and cdisc must both be given or both be None")
+        if calg is None:  # an operation: the dense matrices are formed only when asked for
+            if op not in _COMPOSITE:
+                raise ValueError(f"the matrices of a {op!r} representation must be given")
+            alg = disc = None
+            sizes = [a.csize for a in args if isinstance(a, ComplexRep)]
+            csize = sizes[0] * sizes[1] if op == "tensor" else sum(sizes) if op == "sum" else sizes[0]
+        else:
+            alg, disc = calg.to(_C).contiguous(), cdisc.to(_C).contiguous()
+            csize = int(alg.shape[-1])
+        self.__dict__.update(group=group, name=name, _leaf_alg=alg, _leaf_disc=disc, _op=op, _args=args,
+                             _csize=csize)
+
+    @functools.cached_property
+    def _calg(self) -> torch.Tensor:
+        return self._matrices()[0].contiguous()
+
+    @functools.cached_property
+    def _cdisc(self) -> torch.Tensor:
+        return self._matrices()[1].contiguous()
+
+    def _matrices(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """The dense complex ``(dρ(ξ_i), ρ(g_j))`` from the structure (leaves store them)."""
+        if self._leaf_alg is not None:
+            return self._leaf_alg, self._leaf_disc
+        op, args = self._op, self._args
+        if op == "sum":  # all the parts at once: a long chain of sums never recurses deeply
+            parts = self.parts
+            return _block_diag_all([p._calg for p in parts]), _block_diag_all([p._cdisc for p in parts])
+        if op == "tensor":
+            a, b = args
+            return _kron_sum(a._calg, b._calg), _kron(a._cdisc, b._cdisc)
+        a = args[0]
+        if op == "dual":
+            return -a._calg.transpose(-1, -2), torch.linalg.inv(a._cdisc).transpose(-1, -2)
+        return a._calg.conj(), a._cdisc.conj()  # "conj"
+
+    @property
+    def parts(self) -> tuple[ComplexRep, ...]:
+        """The direct-sum parts, nested sums flattened, in the order of the coordinates (``(self,)`` if not a sum)."""
+        out: list[ComplexRep] = []
+        stack: list[ComplexRep] = [self]
+        while stack:
+            r = stack.pop()
+            if r._op == "sum":
+                stack.extend(reversed(r._args))
+            else:
+                out.append(r)
+        return tuple(out)
+
+    @functools.cached_property
+    def real(self) -> MatrixRep:
+        """The realification: a liekit :class:`MatrixRep` on :math:`R^{2s}` (formed densely on first use)."""
+        G = self.group
+        return _RealifiedRep(G, realify(self._calg).to(G.dtype), realify(self._cdisc).to(G.dtype), self.name, self)
 
     def __setattr__(self, key: str, value: object) -> None:
         raise AttributeError(f"ComplexRep is immutable: cannot set {key!r}")
@@ -95,7 +160,7 @@ class ComplexRep(ValueObject):
     @property
     def csize(self) -> int:
         """Complex dimension ``s`` (the real ``size`` is ``2 s``)."""
-        return int(self._calg.shape[-1])
+        return int(self._csize)
 
     def complex_algebra(self) -> torch.Tensor:
         r"""Complex :math:`d\rho(\xi_i)`, shape ``(d, s, s)``."""
@@ -107,7 +172,10 @@ class ComplexRep(ValueObject):
 
     def complex_element(self, g: torch.Tensor) -> torch.Tensor:
         r"""Complex :math:`\rho(g)` for ``g (B, n, n)``: ``(B, s, s)``."""
-        g = self.real._check_element(g)
+        n = self.group.n
+        g = as_tensor(g, "g", ndim=(2, 3), device=self.group.device)
+        if g.shape[-2:] != (n, n):
+            raise ValueError(f"g must be a {n}×{n} group element (or a batch), got shape {tuple(g.shape)}")
         g = g if g.ndim == 3 else g[None]
         op, args = self._op, self._args
         if op == "standard":
@@ -119,7 +187,7 @@ class ComplexRep(ValueObject):
         if op == "tensor":
             return _kron(args[0].complex_element(g), args[1].complex_element(g))
         if op == "sum":
-            return _block_diag(args[0].complex_element(g), args[1].complex_element(g))
+            return _block_diag_all([p.complex_element(g) for p in self.parts])
         if op == "dual":
             return torch.linalg.inv(args[0].complex_element(g)).transpose(-1, -2)
         if op == "conj":
@@ -140,15 +208,13 @@ class ComplexRep(ValueObject):
 
     def __add__(self, other: ComplexRep) -> ComplexRep:
         o = self._other(other)
-        return ComplexRep(self.group, _block_diag(self._calg, o._calg), _block_diag(self._cdisc, o._cdisc),
-                          f"{self.name}+{o.name}", "sum", (self, o))
+        return ComplexRep(self.group, None, None, f"{self.name}+{o.name}", "sum", (self, o))
 
     def __mul__(self, other: ComplexRep | int) -> ComplexRep:
         if isinstance(other, int) and not isinstance(other, bool):
             return self.__rmul__(other)
         o = self._other(other)
-        return ComplexRep(self.group, _kron_sum(self._calg, o._calg), _kron(self._cdisc, o._cdisc),
-                          f"{self.name}⊗{o.name}", "tensor", (self, o))
+        return ComplexRep(self.group, None, None, f"{self.name}⊗{o.name}", "tensor", (self, o))
 
     def __rmul__(self, k: int) -> ComplexRep:
         if not isinstance(k, int) or isinstance(k, bool):
@@ -176,8 +242,7 @@ class ComplexRep(ValueObject):
     @property
     def dual(self) -> ComplexRep:
         r""":math:`\rho^{-T}`: :math:`d\rho^* = -d\rho^T` (complex transpose, no conjugation)."""
-        return ComplexRep(self.group, -self._calg.transpose(-1, -2), torch.linalg.inv(self._cdisc).transpose(-1, -2),
-                          f"{self.name}*", "dual", (self,))
+        return ComplexRep(self.group, None, None, f"{self.name}*", "dual", (self,))
 
     @property
     def T(self) -> ComplexRep:  # noqa: N802 - EMLP spelling
@@ -186,7 +251,7 @@ class ComplexRep(ValueObject):
     @property
     def conj(self) -> ComplexRep:
         r"""The conjugate representation :math:`\bar\rho`."""
-        return ComplexRep(self.group, self._calg.conj(), self._cdisc.conj(), f"conj({self.name})", "conj", (self,))
+        return ComplexRep(self.group, None, None, f"conj({self.name})", "conj", (self,))
 
 
 class _RealifiedRep(MatrixRep):
