@@ -196,3 +196,55 @@ def test_refit_argument_is_checked():
         SymmetryPromotingRegressor(Translations(4), 1, 0.1, refit="always").fit(X, y)
     with pytest.raises(TypeError, match="refit"):
         SymmetryPromotingRegressor(Translations(4), 1, 0.1, refit=0.5).fit(X, y)
+
+
+# -- symmetry_ at N <= p: noise-aware with the refit's residual ------------------------------------
+def test_symmetry_at_n_below_p_uses_the_refit_residual():
+    """reproduce promote, N = 20 < p = 35, seed 220: the CV keeps only 2 of the 3 true translations, but the
+    final model breaks the third by less than the noise can (σ̂ from the residual of the refit inside the kept
+    subalgebra, 20 − 10 degrees of freedom); the old relative 1e-6 rule reported 2."""
+    from liekit.experiments.promote import NOISE, U
+    from liekit.groups import Translations
+
+    X, y = _translation_data(20, 220)
+    with single_threaded():
+        reg = SymmetryPromotingRegressor(Translations(4), 3, random_state=220).fit(X, y)
+    assert reg.noise_source_ == "refit residual"
+    assert 0.2 * NOISE < reg.noise_ < 5 * NOISE
+    assert reg.kept_.shape[1] == 2  # the penalty kept 2 ...
+    coef = torch.as_tensor(reg.coef_)
+    assert reg.operator_.symmetry(coef, rtol=1e-6).dim == 2  # ... which the absolute rule reports
+    assert reg.symmetry_.dim == 3  # the ground truth, relative to the noise
+    perp = torch.linalg.qr(torch.as_tensor(np.column_stack([U, np.eye(4)[:, :3]])))[0][:, 1:]
+    assert float(principal_angles(reg.symmetry_.basis, perp).max()) < 2e-2
+    # the given noise level takes precedence; far below the noise the third direction is broken again
+    with single_threaded():
+        tiny = SymmetryPromotingRegressor(Translations(4), 3, random_state=220, noise=1e-9).fit(X, y)
+    assert tiny.noise_source_ == "given" and tiny.noise_ == 1e-9 and tiny.symmetry_.dim == 2
+
+
+def test_noise_estimates_without_residual_degrees_of_freedom():
+    """Exact-symmetric noisy data, N = 9 < p = 10: σ̂ from the refit (3 parameters) is near σ; least squares
+    alone (nothing kept, N < p) has no residual, and its CV error (the fallback, an upper bound) is larger."""
+    from liekit.groups import Translations
+    from liekit.promote.regression import design_tensor, normal_equations
+    from liekit.promote.selection import cv_noise_estimate, least_squares_fit, noise_estimate, refit_noise_estimate
+
+    sigma, N = 0.03, 9
+    rng = np.random.default_rng(1)
+    X = rng.uniform(-1, 1, (N, 3))
+    s = X[:, 0] + X[:, 1]
+    y = 1 + s + 0.5 * s**2 + sigma * rng.standard_normal(N)  # invariant under 2 of the 3 translations
+    with single_threaded():
+        reg = SymmetryPromotingRegressor(Translations(3), 2, refit=True).fit(X, y)
+    assert reg.kept_.shape[1] == 2 and reg.symmetry_.dim == 2 and reg.noise_source_ == "refit residual"
+    A = design_tensor(reg.basis_, torch.as_tensor(X), 1)
+    yt = torch.as_tensor(y)[:, None]
+    H, g, c = normal_equations(A, yt)
+    assert noise_estimate(H, g, c, N) is None
+    op = reg.operator_
+    s_refit = refit_noise_estimate(op, H, g, c, reg.kept_, N, N)
+    assert s_refit == pytest.approx(reg.noise_) and 0.3 * sigma < s_refit < 3 * sigma
+    assert refit_noise_estimate(op, H, g, c, reg.kept_[:, :0], N, N) is None
+    s_ls = cv_noise_estimate(op, A, yt, least_squares_fit(op, H, g), folds=4, random_state=0)
+    assert s_ls > s_refit  # least squares' CV error includes its large estimation error

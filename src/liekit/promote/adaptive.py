@@ -68,6 +68,7 @@ class PromotedFit:
     results : list of SolverResult — one per solve (first: the paper's plain penalty).
     relax : float in [0, 1] — φ of the final model :attr:`theta_final` (1: the refit; chosen by CV
         when the estimators' ``refit="cv"``).
+    noise_source : str or None — where the σ̂ of :func:`~liekit.promote.selection.fit_promoted` came from.
     """
 
     alpha: float
@@ -77,6 +78,8 @@ class PromotedFit:
     weight: torch.Tensor
     results: list[SolverResult] = field(default_factory=list)
     relax: float = 1.0
+    noise_source: str | None = None
+    underdetermined: bool = False  # N·k ≤ rank H: no least-squares residual
 
     @property
     def theta_final(self) -> torch.Tensor:

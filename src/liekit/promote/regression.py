@@ -129,7 +129,12 @@ class SymmetryPromotingRegressor(RegressorMixin, BaseEstimator):
         subalgebra is estimated well, the penalised solution when it is not yet (small N), so
         the final model is never worse than either in CV. ``relax_`` is the φ used.
     noise : float, optional
-        Standard deviation of the target noise, if known (else estimated from the residual).
+        Standard deviation σ of the target noise, if known. Else estimated (``noise_source_``):
+        with more samples than parameters (``N·k > rank H``) from the least-squares residual;
+        otherwise from the residual of the refit inside the kept subalgebra (``N·k − q`` degrees of
+        freedom, ``q`` the parameters it determines), or — nothing kept, or ``q ≥ N·k`` — from the
+        honest K-fold CV error of the final model (an upper bound of σ², it includes the
+        estimation error). ``symmetry_`` is decided relative to it.
     symmetry_rtol : float, optional
         A relative tolerance for ``symmetry_`` instead of the noise-aware rule.
     solver : {'auto', 'admm', 'prox', 'cvxpy', 'cvxpy-scs'}
@@ -155,7 +160,9 @@ class SymmetryPromotingRegressor(RegressorMixin, BaseEstimator):
     path_ : PathResult or None
         Alphas, kept dimensions and scores of the path (``alpha`` "cv" / "noise").
     noise_ : float or None
-        The noise level used (given or estimated).
+        The noise level σ̂ used (given or estimated; ``None`` for ``interpolate=True``).
+    noise_source_ : {'given', 'residual', 'refit residual', 'cv'} or None
+        Where ``noise_`` came from (see ``noise``).
     operator_ : LieDerivativeOperator
     symmetry_ : Nullspace
         Nullspace over ξ of M(coef_) — the symmetry of the final model — with the singular values.
@@ -296,6 +303,7 @@ class SymmetryPromotingRegressor(RegressorMixin, BaseEstimator):
                 solver="admm" if self.solver in ("auto", "admm", "prox") else self.solver, tol=self.tol,
                 max_iter=self.max_iter, relax=relax_values(self.refit))
         theta = fit.theta if self.interpolate else fit.theta_final
+        self.noise_source_ = fit.noise_source
         res = fit.results[-1] if fit.results else None
         self.operator_ = op
         self.solver_result_ = res
@@ -309,7 +317,8 @@ class SymmetryPromotingRegressor(RegressorMixin, BaseEstimator):
         self.n_outputs_ = k
         self.basis_ = basis
         self._y_ndim = yt.ndim
-        self.symmetry_: Nullspace = model_symmetry(op, theta, H, self.noise_, Xt.shape[0], self.symmetry_rtol)
+        self.symmetry_: Nullspace = model_symmetry(op, theta, H, self.noise_, Xt.shape[0], self.symmetry_rtol,
+                                                 kept=fit.kept if fit.underdetermined else None)
         group = getattr(act, "group", None)
         if group is not None and group.dim == op.n_generators:
             self.generators_ = torch.einsum("dr,dij->rij", self.symmetry_.basis, group.algebra.to(self.symmetry_.basis))

@@ -5,6 +5,8 @@ Everything works on the normal equations ``(H, g, c)`` of :mod:`liekit.promote.s
 costs a ``p × p`` product, never a pass over the data per alpha.
 
 * :func:`noise_estimate` — σ̂ from the least-squares residual (needs more rows than parameters);
+  :func:`refit_noise_estimate` — from the residual of the refit inside the kept subalgebra, and
+  :func:`cv_noise_estimate` — from honest K-fold CV (an upper bound): the σ̂ used when ``N ≤ p``;
 * :func:`singular_value_noise` — the size ν of the singular values of ``M(θ̂)`` that noise alone
   produces: for :math:`\delta\theta \sim N(0, \hat\sigma^2 (A^TA)^{-1})`,
   :math:`E\|M(\delta\theta)\|_F^2 = \hat\sigma^2/N\ \mathrm{tr}(K H^{+} K^T)`; ``symmetry_`` passes
@@ -35,7 +37,8 @@ PINV_RTOL = 1e-10
 #: the relaxations φ that ``refit="cv"`` scores: θ + φ(θ_refit − θ) (0: penalised solution, 1: the refit)
 RELAX = (0.0, 0.5, 1.0)
 
-__all__ = ["PathResult", "mse", "noise_estimate", "singular_value_noise", "choose_by_noise", "choose_by_cv",
+__all__ = ["PathResult", "mse", "noise_estimate", "refit_noise_estimate", "cv_noise_estimate", "singular_value_noise",
+           "choose_by_noise", "choose_by_cv", "invariant_basis",
            "choose_relaxation", "alpha_grid", "fit_promoted",
            "model_symmetry", "least_squares_fit", "relax_values", "RELAX"]
 
@@ -82,11 +85,20 @@ def noise_estimate(H: torch.Tensor, g: torch.Tensor, c: float, n_rows: int) -> f
     return float(np.sqrt(mse(H, g, c, theta) * n_rows / (n_rows - rank)))
 
 
-def singular_value_noise(op: LieDerivativeOperator, H: torch.Tensor, sigma: float, n_samples: int) -> float:
-    r""":math:`\nu = \hat\sigma\sqrt{\mathrm{tr}(K H^+ K^T)/N}`: the Frobenius size of ``M(δθ)`` for LS noise ``δθ``."""
+def singular_value_noise(op: LieDerivativeOperator, H: torch.Tensor, sigma: float, n_samples: int,
+                         within: torch.Tensor | None = None) -> float:
+    r""":math:`\nu = \hat\sigma\sqrt{\mathrm{tr}(K H^+ K^T)/N}`: the Frobenius size of ``M(δθ)`` for LS noise ``δθ``.
+
+    ``within`` (p, q): the noise of least squares restricted to the span of its columns instead,
+    :math:`H^+ \to B(B^THB)^+B^T` (the refit inside a kept subalgebra, ``B`` its invariant functions).
+    """
     K = op.matrix.to(H)
     # directions of θ the data leave (numerically) undetermined carry no noise estimate: cut H⁺ at PINV_RTOL
-    Hp = torch.linalg.pinv(0.5 * (H + H.T), hermitian=True, rtol=PINV_RTOL)
+    if within is not None:
+        B = within.to(H)
+        Hp = B @ torch.linalg.pinv(B.T @ (0.5 * (H + H.T)) @ B, hermitian=True, rtol=PINV_RTOL) @ B.T
+    else:
+        Hp = torch.linalg.pinv(0.5 * (H + H.T), hermitian=True, rtol=PINV_RTOL)
     return float(sigma * torch.sqrt((K @ Hp * K).sum().clamp_min(0) / max(n_samples, 1)))
 
 
@@ -283,7 +295,10 @@ def fit_promoted(
     samples); ``"noise"``: the path and :func:`choose_by_noise` (needs ``noise`` or more rows
     than parameters). The final model is ``fit.theta_final``: φ = ``relax[0]`` when ``relax`` has
     one value; with several, φ — or least squares, unless alpha was given — is chosen by
-    :func:`choose_relaxation` at the chosen alpha.
+    :func:`choose_relaxation` at the chosen alpha. σ̂: ``noise`` if given, else
+    :func:`noise_estimate`; with no residual degrees of freedom (``N·k ≤ rank H``)
+    :func:`refit_noise_estimate` of the final kept subalgebra, else :func:`cv_noise_estimate`
+    (``fit.noise_source`` says which; ``fit.underdetermined`` whether ``N·k ≤ rank H``).
     """
     from .adaptive import alpha_max
     from .regression import normal_equations
@@ -312,6 +327,7 @@ def fit_promoted(
         path = PathResult(np.array(alphas), np.array([f.dim for f in fits]), score, idx, alpha)
         fit = fits[idx] if idx >= 0 else least_squares_fit(op, H, g)
     fit.relax = relax[0]
+    cv_err = None  # honest K-fold CV error (per sample, summed over outputs) of the final model
     if len(relax) > 1 and fit.dim and N >= 4:
         phi, errs = choose_relaxation(op, A, y, fit, folds=cv, random_state=random_state, relax=relax,
                                       least_squares=isinstance(alpha, str), **path_kwargs)
@@ -319,19 +335,97 @@ def fit_promoted(
             fit = least_squares_fit(op, H, g)
         else:
             fit.relax = phi
+        cv_err = float(errs[-1] if phi is None else errs[relax.index(phi)])
         if path is not None:
             path.relax, path.relax_scores, path.chosen_relax = np.array(relax), errs, fit.relax
             path.chosen = path.chosen if phi is not None else -1
+    fit.noise_source = "given" if noise is not None else ("residual" if sigma is not None else None)
+    fit.underdetermined = (sigma is None) if noise is None else noise_estimate(H, g, c, N * k) is None
+    if sigma is None:  # N·k ≤ p: no least-squares residual; the refit's residual, else honest CV
+        sigma = refit_noise_estimate(op, H, g, c, fit.kept, N, N * k)
+        fit.noise_source = "refit residual"
+        if sigma is None and N >= 4:
+            sigma = cv_noise_estimate(op, A, y, fit, folds=cv, random_state=random_state, cv_error=cv_err,
+                                      **path_kwargs)
+            fit.noise_source = "cv"
+        elif sigma is None:
+            fit.noise_source = None
     return fit, path, sigma
 
 
+def refit_noise_estimate(op: LieDerivativeOperator, H: torch.Tensor, g: torch.Tensor, c: float,
+                         kept: torch.Tensor, n_samples: int, n_rows: int) -> float | None:
+    r"""σ̂ from the residual of the least-squares refit inside the kept subalgebra ``kept`` (d, r).
+
+    :math:`\hat\sigma^2 = \frac{N f(\theta_{refit})}{Nk - q}`, ``q`` the number of parameters the refit
+    determines (the rank of ``H`` on the functions invariant under ``kept``), ``n_rows = N·k``
+    (``H = AᵀA/N``: ``n_samples = N``).
+    Unbiased when the kept subalgebra is the true symmetry (the refit is then a correct linear
+    model with ``q`` parameters), larger when it is too large (the misfit adds to the residual).
+    ``None`` when nothing is kept or ``n_rows ≤ q`` (no residual degrees of freedom).
+    """
+    from .adaptive import refit_in_subalgebra
+
+    if kept.shape[1] == 0:
+        return None
+    kept = kept.to(H)
+    B = invariant_basis(op, kept)
+    q = int(torch.linalg.matrix_rank(B.T @ H @ B)) if B.shape[1] else 0
+    if n_rows <= q:
+        return None
+    theta = refit_in_subalgebra(op, H, g, kept)
+    return float(np.sqrt(mse(H, g, c, theta) * n_samples / (n_rows - q)))
+
+
+def cv_noise_estimate(op: LieDerivativeOperator, A: torch.Tensor, y: torch.Tensor, fit: PromotedFit, *,
+                      folds: int, random_state: int | None, cv_error: float | None = None,
+                      **path_kwargs: Any) -> float:
+    r"""σ̂ from honest K-fold CV of the final model, for ``N·k ≤ p`` (no residual degrees of freedom).
+
+    :math:`\hat\sigma_{cv}^2 = \frac{1}{Nk}\sum_n \|\Phi(x_n)\hat\theta_{-n} - y_n\|^2`, with
+    :math:`\hat\theta_{-n}` the final model (the penalised fit re-solved at ``fit.alpha``, relaxed by
+    ``fit.relax``; least squares when nothing is kept) fitted on the folds without sample ``n``.
+    Its expectation is σ² plus the model's estimation error on new points, so it is an *upper
+    bound* of the noise variance (in expectation): the rank rule then counts as kept every
+    direction the data cannot tell from noise, and only those broken by more. ``cv_error``: the
+    mean held-out error already computed by :func:`choose_relaxation` (saves the folds).
+    ``A`` (N, k, p), ``y`` (N, k).
+    """
+    k = A.shape[1]
+    if cv_error is None:
+        if fit.dim:
+            E, _ = _held_out_errors(op, A, y, [fit], (fit.relax,), folds, random_state, False, **path_kwargs)
+            cv_error = float(E[0, 0].mean())
+        else:
+            _, E_ls = _held_out_errors(op, A, y, [], (1.0,), folds, random_state, True)
+            cv_error = float(E_ls.mean())
+    return float(np.sqrt(max(cv_error, 0.0) / k))
+
+
+def invariant_basis(op: LieDerivativeOperator, kept: torch.Tensor) -> torch.Tensor:
+    """Orthonormal basis (p, q) of the θ whose model is invariant under the subalgebra ``kept`` (d, r)."""
+    from ..linalg import nullspace
+
+    C = torch.einsum("rdp,ds->rsp", op.K.to(kept), kept).reshape(-1, op.n_parameters)
+    return nullspace(C, warn_gap=None).basis.to(kept)
+
+
 def model_symmetry(op: LieDerivativeOperator, theta: torch.Tensor, H: torch.Tensor, sigma: float | None,
-                   n_samples: int, rtol: float | None) -> Any:
+                   n_samples: int, rtol: float | None, kept: torch.Tensor | None = None) -> Any:
     """The fitted model's kept subalgebra (:class:`~liekit.linalg.Nullspace`), decided by the one rank rule.
 
     ``rtol`` given: the relative rule. Otherwise, with a noise level σ̂: ``noise = ν / s_ref``
     (:func:`singular_value_noise`, ``s_ref = ‖K‖‖θ‖``) — a direction broken by less than the
-    data's noise can produce is counted as kept; without σ̂: relative ``1e-6``.
+    data's noise can produce is counted as kept. σ̂ (``noise_`` of the estimators, from
+    :func:`fit_promoted`) is, in this order: the ``noise`` given; for ``N·k > rank H`` the
+    least-squares residual (:func:`noise_estimate`); for ``N·k ≤ rank H`` (no residual degrees of
+    freedom) the residual of the refit inside the kept subalgebra (:func:`refit_noise_estimate`,
+    ``N·k − q`` degrees of freedom), and when that has none either (nothing kept, or ``q ≥ N·k``)
+    the honest K-fold CV error of the final model (:func:`cv_noise_estimate`, an upper bound).
+    Without σ̂ (``interpolate=True``, the noise-free limit, or fewer than 4 samples): relative ``1e-6``.
+    ``kept`` (d, r), given by the estimators when ``N·k ≤ rank H``: ν is the noise of the refit
+    inside it (``within=`` of :func:`singular_value_noise`), not of least squares, whose
+    covariance σ²H⁺/N blows up on the barely determined directions of an underdetermined design.
     """
     from ..linalg import DEFAULT_RTOL, nullspace
 
@@ -343,5 +437,6 @@ def model_symmetry(op: LieDerivativeOperator, theta: torch.Tensor, H: torch.Tens
     scale = op.norm * float(theta.norm())
     if scale == 0.0:
         return op.symmetry(theta)
-    nu = min(max(singular_value_noise(op, H, sigma, n_samples) / scale, DEFAULT_RTOL), 0.5)
+    within = invariant_basis(op, kept.to(H)) if kept is not None and kept.shape[1] else None
+    nu = min(max(singular_value_noise(op, H, sigma, n_samples, within) / scale, DEFAULT_RTOL), 0.5)
     return nullspace(M, noise=nu, scale=scale, warn_gap=None)

@@ -155,7 +155,8 @@ class SymmetryPromotingSINDyOptimizer(BaseOptimizer):
         self.objective_ = fit.results[-1].objective if fit.results else float("nan")
         self.operator_ = op
         H = A.reshape(-1, k * P).T @ A.reshape(-1, k * P) / N
-        self.symmetry_ = model_symmetry(op, theta, H, self.noise_, N, self.symmetry_rtol)
+        self.symmetry_ = model_symmetry(op, theta, H, self.noise_, N, self.symmetry_rtol,
+                                       kept=fit.kept if fit.underdetermined else None)
         group = getattr(act, "group", None)
         if group is not None:
             self.generators_ = torch.einsum("dr,dij->rij", self.symmetry_.basis, group.algebra)
