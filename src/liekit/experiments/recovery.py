@@ -33,13 +33,17 @@ from .._threads import single_threaded
 from ..groups import SE, Translations
 from ..lie import PolynomialBasis, n_monomials
 from ..promote import LieDerivativeOperator, interpolate_admm, interpolate_cvxpy
+from ..promote.solvers import NestedConstraints
 from ._claims import Claim, Section, within
 
 THRESHOLD = 5e-3  # the authors' THRESH (symm_ml/numerics/experiment.py)
 
 #: ADMM stopping tolerance (primal and dual residuals, absolute and relative): 10x tighter than the authors'
 #: solver (SCS, default eps_abs = eps_rel = 1e-4, max_iters 2500). On T(50), r = 3 the smallest recovering n is
-#: 482 / 479 / 478 at 1e-5 / 1e-6 / 1e-7 for 14 / 53 / 128 s per point: within 1 % at a ninth of the time.
+#: 482 / 479 / 478 at 1e-5 / 1e-6 / 1e-7 (seed 0), 7.6 / 28 / 95 s per point with the current solver on a loaded
+#: 2-core machine (benchmarks/results/recovery_solver.md): within 1 % at a twelfth of the time. Near the smallest
+#: n a 1e-5 solution can still miss the threshold that the exact minimiser meets (SE(15), r = 1, seed 0, n = 49:
+#: error 8e-3 at 1e-5, 3e-4 at 1e-7), so counts at this tolerance lean high and depend on the solver's path.
 SOLVER_TOL = 1e-5
 
 #: a measured median within this fraction of the published one counts as reproduced
@@ -155,20 +159,23 @@ def smallest_n(op: LieDerivativeOperator, prob: Problem, *, solve: Any = None,
     """Binary search for the smallest ``n`` whose first ``n`` samples recover ``w*``.
 
     With the default solver each ADMM solve is warm-started from the state of the solve at
-    the nearest ``n`` already tried.
+    the nearest ``n`` already tried, and the solves share one factorisation of the nested
+    constraints (:class:`liekit.promote.solvers.NestedConstraints`, refactorised only when ``n`` drops
+    below the smallest ``n`` factorised so far).
     """
+    t0 = time.perf_counter()  # the factorisations (and the operator's Gram matrix) count as solver time
     states: dict[int, dict] = {}
+    nested = NestedConstraints(op, prob.Theta) if solve is None else None
 
     def admm(Th: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         n = Th.shape[0]
         near = min(states, key=lambda k: abs(k - n)) if states else None
-        res = interpolate_admm(op, Th, y, tol=tol, warm=states[near] if near is not None else None)
+        res = interpolate_admm(op, Th, y, tol=tol, warm=states[near] if near is not None else None, nested=nested)
         states[n] = res.info
         return res.theta
 
     solve = solve or admm
     P = prob.Theta.shape[0]
-    t0 = time.perf_counter()
     errors: dict[int, float] = {}
 
     def ok(n: int) -> bool:
@@ -220,13 +227,16 @@ def candidate_operator(group: str, m: int, degree: int, device: str = "cpu", *, 
     ``"exact"`` (liekit): the Lie derivative on monomial coefficients, Euclidean inner product on them.
     ``"paper"`` (Otto et al.'s code): :math:`(\mathcal{L}_{\xi_q}F_w)(x_j)` at the random
     :func:`evaluation_points` of ``seed`` — a non-orthogonal image of the exact operator, so its nuclear
-    norm, and the minimiser, differ.
+    norm, and the minimiser, differ. Kept in factored form
+    (:class:`~liekit.promote.operator.SampledPolynomialOperator`: points, generators, derivative map), never
+    as the dense ``N × d × p`` tensor (1.1·10^8 entries for SE(30)).
     """
     if discretisation not in DISCRETISATIONS:
         raise ValueError(f"discretisation must be one of {DISCRETISATIONS}, got {discretisation!r}")
     if discretisation == "paper":
         X = evaluation_points(group, m, degree, seed)
-        return LieDerivativeOperator.from_samples(PolynomialBasis(m, degree), _candidate(group, m), X).to(device)
+        return LieDerivativeOperator.from_samples(PolynomialBasis(m, degree), _candidate(group, m), X,
+                                                  factored=True).to(device)
     key = (group, m, degree)
     if key not in _OPS:
         _OPS[key] = LieDerivativeOperator.from_polynomial(_candidate(group, m), degree).reduced()

@@ -20,7 +20,10 @@ Two routes:
   factorised ``p × p`` (or KKT) matrix, then singular value thresholding
   :math:`Z \leftarrow U\,\max(\Sigma - \alpha/\rho, 0)\,V^T` of an ``r × d`` matrix,
   over-relaxation 1.6 and residual balancing of ρ. Each iteration costs
-  :math:`O(p^2 + r d \min(r, d))`.
+  :math:`O(p^2 + r d \min(r, d))`. :func:`interpolate_admm` uses only the operator's products
+  (``matvec`` / ``rmatvec`` / ``gram``, matrix-free for a factored operator), shares its ``w``-step
+  factorisation along nested samples (:class:`NestedConstraints`), thresholds through the Gram matrix
+  for large ``r × d`` and is Anderson-accelerated (safeguarded: each stopping test is on an ADMM step).
 """
 
 from __future__ import annotations
@@ -28,7 +31,6 @@ from __future__ import annotations
 import contextlib
 import math
 import time
-import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,7 +42,8 @@ from ..linalg import decide_rank, gram_floor
 from .operator import LieDerivativeOperator
 
 __all__ = [
-    "SolverResult", "objective", "solve_admm", "solve_cvxpy", "interpolate_admm", "interpolate_cvxpy", "svt",
+    "NestedConstraints", "SolverResult", "objective", "solve_admm", "solve_cvxpy", "interpolate_admm",
+    "interpolate_cvxpy", "svt",
 ]
 
 
@@ -128,22 +131,24 @@ def _svt_any(X: Any, tau: float) -> Any:
 
 
 def _admm_check(
-    M: Any, Z: Any, Z_old: Any, U: Any, Kt: Any, rho: float, tol: float, sq: float, p: int, *, rebalance: bool,
+    M: Any, Z: Any, Z_old: Any, U: Any, adj: Any, rho: float, tol: float, sq: float, p: int, *, rebalance: bool,
+    ratio: float = 10.0,
 ) -> tuple[bool, float]:
     """Stopping test and penalty balancing shared by both ADMM loops (Boyd et al. §3.3, §3.4.1).
 
     Primal residual ‖M − Z‖, dual residual ρ‖Kᵀ(Z − Z_old)‖ against absolute + relative
-    tolerances. Returns ``(converged, factor)``: ``factor`` ≠ 1 asks the caller to scale ρ by it
-    (and the scaled dual U by 1/factor) when one residual is 10× the other. Arrays: numpy or torch.
+    tolerances (``adj`` applies Kᵀ to an ``(r, d)`` array). Returns ``(converged, factor)``: ``factor`` ≠ 1
+    asks the caller to scale ρ by it (and the scaled dual U by 1/factor) when one residual is ``ratio``× the
+    other. Arrays: numpy or torch.
     """
     rp = _norm(M - Z)
-    rd = rho * _norm(Kt @ (Z - Z_old).reshape(-1))
+    rd = rho * _norm(adj(Z - Z_old))
     eps_p = tol * sq + tol * max(_norm(M), _norm(Z))
-    eps_d = tol * math.sqrt(p) + tol * rho * _norm(Kt @ U.reshape(-1))
+    eps_d = tol * math.sqrt(p) + tol * rho * _norm(adj(U))
     if rp <= eps_p and rd <= eps_d:
         return True, 1.0
-    if rebalance and (rp > 10 * rd or rd > 10 * rp):
-        return False, 2.0 if rp > 10 * rd else 0.5
+    if rebalance and (rp > ratio * rd or rd > ratio * rp):
+        return False, 2.0 if rp > ratio * rd else 0.5
     return False, 1.0
 
 
@@ -153,7 +158,7 @@ def solve_admm(
     theta0: torch.Tensor | None = None,
 ) -> SolverResult:
     """ADMM with singular value thresholding for the penalised problem (see module docstring)."""
-    with _few_threads(H, op.K.numel() + H.numel()):
+    with _few_threads(H, op.n_rows * op.n_generators * op.n_parameters + H.numel()):
         return _solve_admm(op, H, g, c, alpha, rho=rho, tol=tol, max_iter=max_iter, relax=relax, theta0=theta0)
 
 
@@ -196,7 +201,8 @@ def _solve_admm(
         Z = _svt_any(Mh + U, alpha / rho)
         U = U + Mh - Z
         if it % 5 == 0 or it == 1:
-            converged, factor = _admm_check(Mt, Z, Z_old, U, KT, rho, tol, sq, p, rebalance=it % 25 == 0)
+            converged, factor = _admm_check(Mt, Z, Z_old, U, lambda X: KT @ X.reshape(-1), rho, tol, sq, p,
+                                            rebalance=it % 25 == 0)
             if converged:
                 break
             if factor != 1.0:
@@ -256,89 +262,235 @@ def solve_cvxpy(
                         {"status": prob.status})
 
 
-def _sparse_if_sparse(K: torch.Tensor) -> torch.Tensor:
-    """CSR copy of ``K`` when it is less than 5 % full (Lie derivatives on monomials are sparse)."""
-    if K.numel() and K.is_cpu and int((K != 0).sum()) < 0.05 * K.numel():
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # "sparse CSR support is in beta"
-            return K.to_sparse_csr()
-    return K
+#: smallest ``min(r, d)`` at which the interpolation's SVT goes through the eigendecomposition of the Gram
+#: matrix (half an SVD's time at 497 × 465, measured single-threaded); below it, an SVD
+SVT_GRAM_MIN = 128
+
+
+def _svt_gram(X: torch.Tensor, tau: float) -> torch.Tensor:
+    r""":func:`svt` through the Gram matrix: :math:`X^TX = V\Lambda V^T`, :math:`\sigma = \sqrt\lambda`,
+    :math:`\mathrm{SVT}(X) = X\,V_k\,\mathrm{diag}(1 - \tau/\sigma_k)\,V_k^T` over :math:`\sigma_k > \tau`.
+
+    The eigenvalues carry an absolute error :math:`\epsilon\sigma_1^2`, so the factor
+    :math:`1 - \tau/\sigma` near the threshold is off by about :math:`\epsilon\sigma_1^2/\tau^2`: an SVD is
+    used instead when :math:`\sigma_1 > 10^4\tau` (then that error could exceed :math:`10^{-8}`).
+    """
+    T = X if X.shape[0] >= X.shape[1] else X.T
+    w, V = torch.linalg.eigh(T.T @ T)
+    top, t2 = float(w[-1]), tau * tau
+    if top <= t2:
+        return torch.zeros_like(X)
+    if top > 1e8 * t2:
+        return svt(X, tau)
+    keep = w > t2
+    Vk = V[:, keep]
+    Z = ((T @ Vk) * (1 - tau / w[keep].sqrt())) @ Vk.T
+    return Z if T is X else Z.T
+
+
+class NestedConstraints:
+    r"""The factorised w-step of :func:`interpolate_admm`, shared by the solves on prefixes ``Θ[:n]`` of one design.
+
+    The w-step :math:`\min_{\Theta_n w = y_n}\|M(w) - V\|_F^2` is solved through its KKT system, made
+    positive definite without changing its solution by adding :math:`\gamma\|\Theta_{n_0}w - y_{n_0}\|^2`
+    for a prefix :math:`n_0 \le n` (zero on the feasible set): with :math:`G = K^TK` (``p × p``,
+    :meth:`~liekit.promote.LieDerivativeOperator.gram`),
+
+    .. math:: D = G + \gamma\Theta_{n_0}^T\Theta_{n_0} = LL^T,\quad A_n = L^{-1}\Theta_n^T,\quad
+              S_n = A_n^TA_n = L_sL_s^T,
+
+    where ``A_n`` is the first ``n`` columns of one ``p × n_max`` matrix and ``L_s`` the leading
+    ``n × n`` block of one Cholesky factor (Cholesky factors of leading blocks are leading blocks). Each
+    iteration: :math:`c = L^{-1}(K^Tv + \gamma\Theta_{n_0}^Ty_{n_0})`,
+    :math:`\lambda = S_n^{-1}(A_n^Tc - y_n)`, :math:`w = L^{-T}(c - A_n\lambda)` — two ``p × p``
+    triangular solves. ``D`` is refactorised only when ``n`` drops below ``n_0`` (then ``n_0 = n``).
+
+    Parameters
+    ----------
+    op : LieDerivativeOperator
+    Theta : Tensor, shape (n_max, p)
+        The full design; solves use its first ``n`` rows.
+    """
+
+    def __init__(self, op: LieDerivativeOperator, Theta: torch.Tensor) -> None:
+        if Theta.ndim != 2 or Theta.shape[1] != op.n_parameters:
+            raise ValueError(f"Theta must have shape (n, {op.n_parameters}), got {tuple(Theta.shape)}")
+        self.op, self.Theta = op, Theta
+        self.G = op.gram(Theta)
+        self.n0 = 0
+        self.factorisations = 0
+
+    def _rebuild(self, n: int) -> None:
+        Th0 = self.Theta[:n]
+        self.gamma = float(self.G.diagonal().sum() / Th0.pow(2).sum().clamp_min(1e-300))
+        self.L = _chol(self.G + self.gamma * (Th0.T @ Th0))
+        self.Lt = self.L.T.contiguous()
+        self.A = torch.linalg.solve_triangular(self.L, Th0.T, upper=False)
+        self.Ls = _chol(self.A.T @ self.A)
+        self.n0 = n
+        self.factorisations += 1
+
+    def system(self, n: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``(L, Lᵀ, A_n, L_s)`` for the prefix of ``n`` rows."""
+        if not 0 < n <= self.Theta.shape[0]:
+            raise ValueError(f"n must be in [1, {self.Theta.shape[0]}], got {n}")
+        if n < self.n0 or self.n0 == 0:
+            self._rebuild(n)
+        elif n > self.A.shape[1]:
+            new = torch.linalg.solve_triangular(self.L, self.Theta[self.A.shape[1]:n].T, upper=False)
+            self.A = torch.cat([self.A, new], dim=1)
+            self.Ls = _chol(self.A.T @ self.A)
+        return self.L, self.Lt, self.A[:, :n], self.Ls[:n, :n]
 
 
 def interpolate_admm(
     op: LieDerivativeOperator, Theta: torch.Tensor, y: torch.Tensor, *, tol: float = 1e-9,
     max_iter: int = 20000, relax: float = 1.6, rho: float | None = None, warm: dict | None = None,
+    nested: NestedConstraints | None = None,
 ) -> SolverResult:
     r"""ADMM for :math:`\min\|M(w)\|_*` s.t. :math:`\Theta w = y` (``Theta`` of shape ``(n, p)``).
 
     ``warm`` — the ``info`` of an earlier result (``Z``, ``U``, ``rho``) to start from.
+    ``nested`` — a :class:`NestedConstraints` whose design begins with ``Theta`` (its first ``n`` rows):
+    its factorisation is reused (a binary search over nested samples factorises ``p × p`` a few times
+    instead of once per solve); by default one is built for ``Theta``.
     Splitting :math:`Z = M(w)`. The ``w``-step :math:`\min_{\Theta w = y}\|Kw - V\|^2` is
-    solved exactly through its KKT system, made positive definite without changing its
-    solution by adding :math:`\gamma\|\Theta w - y\|^2` (zero on the feasible set):
-    :math:`D = K^TK + \gamma\Theta^T\Theta` is factorised once (Cholesky), with the
-    Schur complement :math:`\Theta D^{-1}\Theta^T` (``n × n``); each iteration is then two
-    triangular solves and a few (sparse) matrix–vector products. The ``Z``-step is singular
-    value thresholding of an ``r × d`` matrix with threshold ``1/ρ``.
+    solved exactly through its KKT system (:class:`NestedConstraints`); each iteration is two
+    triangular solves and the operator's products :meth:`~liekit.promote.LieDerivativeOperator.matvec` /
+    ``rmatvec`` (matrix-free for a factored operator). The ``Z``-step is singular value thresholding of an
+    ``r × d`` matrix with threshold ``1/ρ`` (through the ``d × d`` Gram matrix when both sides are at least
+    :data:`SVT_GRAM_MIN`). ρ does not enter the ``w``-step, so it is rebalanced freely (every 5 iterations
+    when one residual is 5× the other).
     """
-    with _few_threads(Theta, op.K.numel() + Theta.numel()):
-        return _interpolate_admm(op, Theta, y, tol=tol, max_iter=max_iter, relax=relax, rho=rho, warm=warm)
+    with _few_threads(Theta, op.n_rows * op.n_generators * op.n_parameters + Theta.numel()):
+        return _interpolate_admm(op, Theta, y, tol=tol, max_iter=max_iter, relax=relax, rho=rho, warm=warm,
+                                 nested=nested)
 
 
 def _interpolate_admm(
     op: LieDerivativeOperator, Theta: torch.Tensor, y: torch.Tensor, *, tol: float, max_iter: int, relax: float,
-    rho: float | None, warm: dict | None,
+    rho: float | None, warm: dict | None, nested: NestedConstraints | None,
 ) -> SolverResult:
     t0 = time.perf_counter()
-    Kd = op.matrix.to(Theta)
     r, d, p = op.n_rows, op.n_generators, op.n_parameters
     n = Theta.shape[0]
     if n >= p:
         w = torch.linalg.lstsq(Theta, y[:, None]).solution[:, 0]
         return SolverResult(w, float(op.nuclear_norm(w)), 0, time.perf_counter() - t0, "admm")
-    gamma = float(Kd.pow(2).sum() / Theta.pow(2).sum().clamp_min(1e-300))
-    D = Kd.T @ Kd + gamma * (Theta.T @ Theta)
-    Ld = _chol(D)
-    A = torch.linalg.solve_triangular(Ld, Theta.T, upper=False)  # L⁻¹Θᵀ
-    Ls = _chol(A.T @ A)  # Θ D⁻¹ Θᵀ
-    K = _sparse_if_sparse(Kd)
-    Kt = _sparse_if_sparse(Kd.T.contiguous())
-    base = gamma * (Theta.T @ y)
+    if nested is None:
+        nested = NestedConstraints(op, Theta)
+    elif n > nested.Theta.shape[0] or not torch.equal(nested.Theta[:n], Theta):
+        raise ValueError("nested: its design must begin with Theta (the first n rows)")
+    L, Lt, An, Ls = nested.system(n)
+    base = nested.gamma * (nested.Theta[:nested.n0].T @ y[:nested.n0])
+    yc = y[:, None]
+    svt_ = _svt_gram if min(r, d) >= SVT_GRAM_MIN else svt
 
     def wstep(V: torch.Tensor) -> torch.Tensor:
-        b = Kt @ V.reshape(-1) + base
-        u = torch.cholesky_solve(b[:, None], Ld)
-        lam = torch.cholesky_solve(Theta @ u - y[:, None], Ls)
-        return (u - torch.cholesky_solve(Theta.T @ lam, Ld))[:, 0]
+        c = torch.linalg.solve_triangular(L, (op.rmatvec(V) + base)[:, None], upper=False)
+        lam = torch.cholesky_solve(An.T @ c - yc, Ls)
+        return torch.linalg.solve_triangular(Lt, c - An @ lam, upper=True)[:, 0]
 
     if warm is not None:
         Z, U, rho = warm["Z"].to(Theta), warm["U"].to(Theta), float(warm["rho"])
-        w = wstep(Z - U)
     else:
-        w = wstep(Theta.new_zeros(r * d))
-        Z = (K @ w).reshape(r, d)
+        w = wstep(Theta.new_zeros(r, d))
+        Z = op.matvec(w)
         if rho is None:
             top = float(torch.linalg.svdvals(Z)[0]) if Z.numel() else 1.0
-            rho = 10.0 / max(top, 1e-300)
+            rho = RHO_SCALE / max(top, 1e-300)
         U = torch.zeros_like(Z)
     sq = math.sqrt(r * d)
     converged = False
     it = 0
+    aa = _Anderson(AA_MEMORY)
+    state = torch.cat([Z.reshape(-1), U.reshape(-1)])
     for it in range(1, max_iter + 1):
+        Z, U = state[:r * d].reshape(r, d), state[r * d:].reshape(r, d)
         w = wstep(Z - U)
-        Mw = (K @ w).reshape(r, d)
+        Mw = op.matvec(w)
         Mh = relax * Mw + (1 - relax) * Z
-        Z_old = Z
-        Z = svt(Mh + U, 1.0 / rho)
-        U = U + Mh - Z
-        if it % 5 == 0:
-            converged, factor = _admm_check(Mw, Z, Z_old, U, Kt, rho, tol, sq, p, rebalance=it % 25 == 0)
+        Zn = svt_(Mh + U, 1.0 / rho)
+        Un = U + Mh - Zn
+        if it % 5 == 0:  # the residuals of this step certify (w, Zn, Un) whatever state it started from
+            converged, factor = _admm_check(Mw, Zn, Z, Un, op.rmatvec, rho, tol, sq, p, rebalance=True,
+                                            ratio=REBALANCE_RATIO)
             if converged:
                 break
             if factor != 1.0:
                 rho *= factor
-                U = U / factor
+                Un = Un / factor
+                aa.reset()  # a new ρ is a new fixed-point map
+        state = aa.next(state, torch.cat([Zn.reshape(-1), Un.reshape(-1)]))
+    Z, U = Zn, Un
     obj = float(op.nuclear_norm(w))
     return SolverResult(w, obj, it, time.perf_counter() - t0, "admm", converged, {"rho": rho, "Z": Z, "U": U})
+
+
+#: the initial ρ of :func:`interpolate_admm` without a warm start: ``RHO_SCALE / σ₁(M(w₀))``
+RHO_SCALE = 10.0
+
+#: memory of the Anderson acceleration of :func:`interpolate_admm` (0: plain ADMM)
+AA_MEMORY = 10
+
+
+class _Anderson:
+    r"""Type-II Anderson acceleration of a fixed-point iteration :math:`s \mapsto T(s)`, safeguarded.
+
+    Over the last ``memory + 1`` points, with residuals :math:`g_i = T(s_i) - s_i`, the next point is
+    :math:`\sum_i \alpha_i T(s_i)` with :math:`\alpha = \arg\min\{\|\sum_i\alpha_i g_i\| : \sum_i\alpha_i = 1\}`
+    (the constrained form of type-II AA: :math:`\alpha \propto (R + \epsilon I)^{-1}\mathbf 1`, ``R`` the
+    Gram matrix of the residuals, kept up to date one column per step; ε = 1e-10 tr R). Safeguard (as in
+    Zhang, Peng et al. 2019): when an extrapolated point's residual exceeds that of the point it was
+    built from, it is dropped for the plain step from that point and the history restarts — so every
+    stopping test is made on a genuine ADMM step.
+    """
+
+    def __init__(self, memory: int) -> None:
+        self.memory = memory
+        self.reset()
+
+    def reset(self) -> None:
+        self.k = 0  # points stored
+        self.slot = 0  # next column to overwrite
+        self.pending = False
+        self.fallback: torch.Tensor | None = None
+        self.ref = math.inf
+
+    def next(self, s: torch.Tensor, Ts: torch.Tensor) -> torch.Tensor:
+        if self.memory <= 0:
+            return Ts
+        g = Ts - s
+        gn = float(g.norm())
+        if self.pending and gn > self.ref and self.fallback is not None:
+            fallback = self.fallback
+            self.reset()
+            return fallback
+        width = self.memory + 1
+        if self.k == 0:
+            self.Fm = s.new_zeros(s.shape[0], width)
+            self.Gm = s.new_zeros(s.shape[0], width)
+            self.R = s.new_zeros(width, width)
+        j = self.slot
+        self.Fm[:, j], self.Gm[:, j] = Ts, g
+        dots = self.Gm.T @ g
+        self.R[j, :], self.R[:, j] = dots, dots
+        self.k, self.slot = min(self.k + 1, width), (j + 1) % width
+        self.fallback, self.ref = Ts, gn
+        if self.k < 2:
+            self.pending = False
+            return Ts
+        idx = torch.arange(width, device=s.device)[: self.k] if self.k < width else slice(None)
+        R = self.R[idx][:, idx]
+        R = R + (1e-10 * float(R.diagonal().sum()) + 1e-300) * torch.eye(R.shape[0], dtype=R.dtype, device=R.device)
+        alpha = torch.linalg.solve(R, torch.ones(R.shape[0], 1, dtype=R.dtype, device=R.device))[:, 0]
+        alpha = alpha / alpha.sum()
+        self.pending = True
+        return self.Fm[:, idx] @ alpha
+
+
+#: residual ratio above which :func:`interpolate_admm` rebalances ρ (by 2) at a check
+REBALANCE_RATIO = 5.0
 
 
 def interpolate_cvxpy(
