@@ -15,13 +15,14 @@ in θ; its minimisers keep as large a symmetry subalgebra as the data allow.
   optional metric ``weight=`` on the algebra, e.g. :func:`metric_of`), and
   :func:`layerwise_lie_derivative_matrices`;
 * solvers: :func:`solve_admm`, :func:`solve_cvxpy`, :func:`interpolate_admm`,
-  :func:`interpolate_cvxpy`.
+  :func:`interpolate_cvxpy`; :class:`NestedConstraints` shares one factorisation across solves on
+  nested samples; :class:`SampledPolynomialOperator` is the sampled operator kept in small factors.
 """
 
 from typing import Any
 
 from .adaptive import PromotedFit, metric_of, promote_fit, promotion_path, refit_in_subalgebra
-from .operator import LieDerivativeOperator
+from .operator import LieDerivativeOperator, SampledPolynomialOperator
 from .penalty import (
     layerwise_lie_derivative_matrices,
     layerwise_nuclear_norm_penalty,
@@ -29,14 +30,23 @@ from .penalty import (
     nuclear_norm_penalty,
 )
 from .regression import SymmetryPromotingRegressor
-from .solvers import SolverResult, interpolate_admm, interpolate_cvxpy, objective, solve_admm, solve_cvxpy, svt
+from .solvers import (
+    NestedConstraints,
+    SolverResult,
+    interpolate_admm,
+    interpolate_cvxpy,
+    objective,
+    solve_admm,
+    solve_cvxpy,
+    svt,
+)
 
 __all__ = [
     "LieDerivativeOperator", "SymmetryPromotingRegressor", "SymmetryPromotingSINDyOptimizer",
     "nuclear_norm_penalty", "layerwise_nuclear_norm_penalty", "lie_derivative_matrix", "SolverResult",
     "interpolate_admm", "interpolate_cvxpy", "objective", "solve_admm", "solve_cvxpy", "svt",
     "PromotedFit", "promote_fit", "promotion_path", "refit_in_subalgebra", "metric_of",
-    "layerwise_lie_derivative_matrices",
+    "layerwise_lie_derivative_matrices", "SampledPolynomialOperator", "NestedConstraints",
 ]
 
 
