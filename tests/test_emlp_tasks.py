@@ -140,3 +140,45 @@ def test_reproduce_emlp_quick(tmp_path):
     assert (tmp_path / "emlp_data_efficiency.png").read_bytes()[:4] == b"\x89PNG"
     rows = [r for r in text.splitlines() if r.startswith("| O5Synthetic | 30 |")]
     assert len(rows) == 1 and "0.11" in rows[0]  # EMLP's published median at N = 30
+
+
+def test_emlp_linear_trains_emlps_coordinates():
+    """EMLP's ``Linear`` keeps a dense ``w`` and applies its projection ``P(w)``, so Adam normalises the entries of
+    ``w``, not the coefficients of orthonormal intertwiners: its first step moves ``W`` by ``−lr·P(g/(|g|+ε))``,
+    ``g = P(∂L/∂W)``. For O(1,3) on ``V → V`` (intertwiner ``I/2``) that is ``lr`` per diagonal entry, not ``lr/2``."""
+    from liekit.experiments.emlp import EMLPLinear, emlp_init_, make_emlp_arch
+
+    t = make_task("ParticleInteraction", 8, 4, seed=0, ndata=50)
+    torch.manual_seed(0)
+    net = make_emlp_arch(t.rep_in, t.rep_out, ch=40, num_layers=2, dtype=torch.float64)
+    lins = [m for m in net.modules() if isinstance(m, EMLPLinear)]
+    assert len(lins) == 3 and lins[0] is net[0].linear and lins[-1] is net[-1]
+    lin = lins[1]  # hidden → gated hidden: scalars, V, V⊗V, ...
+    S = lin.structure
+    emlp_init_(lin, seed=5)
+    W0 = lin.weight.detach().clone()
+    assert torch.allclose(W0.T @ W0, torch.eye(lin.in_features, dtype=W0.dtype), atol=1e-12)  # EMLP's raw w
+    P = S.matrix(S.project(W0))
+    assert torch.allclose(lin.matrix, P, atol=1e-12)
+    x = torch.randn(16, lin.in_features, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    c = torch.randn(16, lin.out_features, generator=torch.Generator().manual_seed(2), dtype=torch.float64)
+    assert torch.allclose(lin(x), x @ P.T + lin.bias_vector(), atol=1e-12)
+    # the dense gradient, projected, is the gradient of the raw w
+    Wd = P.clone().requires_grad_(True)
+    ((x @ Wd.T) * c).sum().backward()
+    g = S.matrix(S.project(Wd.grad))
+    lr = 1e-3
+    opt = torch.optim.Adam([lin.weight], lr=lr)
+    ((lin(x)) * c).sum().backward()
+    assert torch.allclose(lin.weight.grad, g, atol=1e-10)
+    opt.step()
+    step = lin.matrix.detach() - P
+    expected = -lr * S.matrix(S.project(g / (g.abs() + 1e-8)))
+    assert torch.allclose(step, expected, atol=1e-9 * lr)
+    # V → V blocks move by lr on each diagonal entry (EquivariantLinear's Adam would move them by lr/2)
+    off = next(i for i, p in enumerate(lin.rep_out.parts) if p.size == 4)
+    a = sum(p.size for p in lin.rep_out.parts[:off])
+    b = sum(p.size for p in lin.rep_in.parts[:next(i for i, p in enumerate(lin.rep_in.parts) if p.size == 4)])
+    blk = step[a:a + 4, b:b + 4]
+    assert torch.allclose(blk, blk[0, 0] * torch.eye(4, dtype=blk.dtype), atol=1e-12)
+    assert abs(abs(float(blk[0, 0])) - lr) < 1e-6 * lr
