@@ -128,14 +128,8 @@ print(json.dumps(dict(dim=dim, expected=expected, kind=kind, seconds=dt, stored_
                       size=[rout.csize, rin.csize], peak_rss_mib=rss)))
 '''
 
-EMLP_COMPLEX_CHILD = r'''
-import json, resource, sys, time
-import jax, jax.sharding
-if not hasattr(jax.sharding, "PmapSharding"):  # objax 1.8.0 tests isinstance(x, PmapSharding), gone in jax 0.10
-    jax.sharding.PmapSharding = type("PmapSharding", (), {})
-from emlp.groups import SU, U
-from emlp.nn import uniform_rep
-G = eval(sys.argv[1].removeprefix("large-"), {"SU": SU, "U": U})
+#: the timed part shared by both EMLP child scripts (G defined by the script's head)
+_EMLP_TIMED = r'''
 t0 = time.perf_counter()
 r = uniform_rep(256, G)
 Q = (r >> r).equivariant_basis()
@@ -144,18 +138,22 @@ rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps(dict(dim=int(Q.shape[-1]), seconds=dt, peak_rss_mib=rss)))
 '''
 
+EMLP_COMPLEX_CHILD = r'''
+import json, resource, sys, time
+import jax, jax.sharding
+if not hasattr(jax.sharding, "PmapSharding"):  # objax 1.8.0 tests isinstance(x, PmapSharding), gone in jax 0.10
+    jax.sharding.PmapSharding = type("PmapSharding", (), {})
+from emlp.groups import SU, U
+from emlp.nn import uniform_rep
+G = eval(sys.argv[1].removeprefix("large-"), {"SU": SU, "U": U})
+''' + _EMLP_TIMED
+
 EMLP_CHILD = r'''
 import json, resource, sys, time
 from emlp.groups import SO, O
 from emlp.nn import uniform_rep
 G = {"SO3": SO(3), "SO2": SO(2), "O3": O(3)}[sys.argv[1]]
-t0 = time.perf_counter()
-r = uniform_rep(256, G)
-Q = (r >> r).equivariant_basis()
-dt = time.perf_counter() - t0
-rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(json.dumps(dict(dim=int(Q.shape[-1]), seconds=dt, peak_rss_mib=rss)))
-'''
+''' + _EMLP_TIMED
 
 
 def _child(python: str, code: str, arg: str, env: dict | None = None, *extra: str, timeout: float = 1800) -> dict:
