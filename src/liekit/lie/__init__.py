@@ -18,6 +18,7 @@ from .derivative import evaluate_model, lie_derivative, lie_derivative_basis, mo
 from .polynomial import (
     PolynomialBasis,
     monomial_derivative_matrices,
+    monomial_gradient,
     n_monomials,
     polynomial_lie_derivative,
     substitution_matrix,
@@ -26,7 +27,8 @@ from .streaming import algebra_gram, iter_batches, parameter_gram
 
 __all__ = [
     "Action", "AffineAction", "LinearAction", "as_action", "evaluate_model", "lie_derivative",
-    "lie_derivative_basis", "model_dtype_device", "PolynomialBasis", "monomial_derivative_matrices", "n_monomials",
+    "lie_derivative_basis", "model_dtype_device", "PolynomialBasis", "monomial_derivative_matrices",
+    "monomial_gradient", "n_monomials",
     "polynomial_lie_derivative", "substitution_matrix", "algebra_gram", "iter_batches", "parameter_gram",
     "symmetry_residual", "symmetry_residual_basis", "finite_gram_tensor", "polynomial_symmetry_operator",
     "invariance_residual",

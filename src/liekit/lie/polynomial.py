@@ -29,8 +29,8 @@ import torch
 from .._validation import as_tensor, check_positive_int
 from .action import as_action
 
-__all__ = ["PolynomialBasis", "polynomial_lie_derivative", "monomial_derivative_matrices", "substitution_matrix",
-           "n_monomials"]
+__all__ = ["PolynomialBasis", "polynomial_lie_derivative", "monomial_derivative_matrices", "monomial_gradient",
+           "substitution_matrix", "n_monomials"]
 
 
 class PolynomialBasis:
@@ -96,6 +96,26 @@ class PolynomialBasis:
 
     def __repr__(self) -> str:
         return f"PolynomialBasis(m={self.m}, degree={self.degree}, size={self.size})"
+
+
+def monomial_gradient(basis: PolynomialBasis) -> tuple[PolynomialBasis, torch.Tensor, torch.Tensor]:
+    r"""The gradient on monomial coefficients: :math:`\partial_i x^{\alpha_j} = \alpha_{j,i}\,x^{\alpha_j - e_i}`.
+
+    Returns ``(low, triplets, coef)``: ``low`` the monomials of degree below ``basis.degree``, ``triplets``
+    ``(K, 3)`` long rows ``(i, s, j)`` and ``coef`` ``(K,)`` float64 with
+    :math:`\partial_i F_\theta = \sum_k \mathrm{coef}_k\,\theta_{j_k}\,\mathrm{low}_{s_k}` over the rows with
+    ``i_k = i`` (``K ≤ degree · basis.size``).
+    """
+    low = PolynomialBasis(basis.m, max(basis.degree - 1, 0))
+    rows = []
+    for j, e in enumerate(basis.exponents.tolist()):
+        for i, a in enumerate(e):
+            if a:
+                f = list(e)
+                f[i] -= 1
+                rows.append((i, low.index[tuple(f)], j, float(a)))
+    tri = torch.tensor([r[:3] for r in rows], dtype=torch.long).reshape(-1, 3)
+    return low, tri, torch.tensor([r[3] for r in rows], dtype=torch.float64)
 
 
 def monomial_derivative_matrices(basis: PolynomialBasis, A: Any) -> torch.Tensor:

@@ -34,7 +34,14 @@ from typing import Any
 import torch
 
 from .._validation import as_tensor
-from ..lie import Action, PolynomialBasis, as_action, lie_derivative_basis, polynomial_lie_derivative
+from ..lie import (
+    Action,
+    PolynomialBasis,
+    as_action,
+    lie_derivative_basis,
+    monomial_gradient,
+    polynomial_lie_derivative,
+)
 from ..linalg import Nullspace, nullspace
 
 __all__ = ["LieDerivativeOperator", "SampledPolynomialOperator", "csr_if_sparse"]
@@ -300,16 +307,7 @@ class SampledPolynomialOperator(LieDerivativeOperator):
         xt = act.check_points(x).double()
         if xt.shape[1] != basis.m:
             raise ValueError(f"x must have shape (N, {basis.m}) for this basis, got {tuple(xt.shape)}")
-        low = PolynomialBasis(basis.m, max(basis.degree - 1, 0))
-        rows = []  # (i, s, j, α_i): ∂_i x^α_j = α_i x^(α_j − e_i), monomial s of `low`
-        for j, e in enumerate(basis.exponents.tolist()):
-            for i, a in enumerate(e):
-                if a:
-                    f = list(e)
-                    f[i] -= 1
-                    rows.append((i, low.index[tuple(f)], j, float(a)))
-        tri = torch.tensor([r[:3] for r in rows], dtype=torch.long).reshape(-1, 3)
-        coef = torch.tensor([r[3] for r in rows], dtype=torch.float64)
+        low, tri, coef = monomial_gradient(basis)
         xh = torch.cat([xt, xt.new_ones(xt.shape[0], 1)], dim=1)
         return cls(low(xt), xh, A.to(torch.float64).clone(), tri, coef, basis.size)
 
