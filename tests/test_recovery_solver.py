@@ -129,3 +129,17 @@ def test_binary_search_with_shared_factorisation_matches_fresh_solves():
     a, b = R.smallest_n(op, prob, tol=1e-9), R.smallest_n(op, prob, solve=fresh)
     assert a.n_min == b.n_min
     assert all(abs(a.errors[n] - b.errors[n]) < 1e-4 for n in a.errors if n in b.errors)
+
+
+def test_monomial_gradient_matches_autodiff():
+    from liekit.lie import PolynomialBasis, monomial_gradient
+
+    basis = PolynomialBasis(3, 3)
+    low, tri, coef = monomial_gradient(basis)
+    gen = torch.Generator().manual_seed(0)
+    theta = torch.randn(basis.size, generator=gen, dtype=torch.float64)
+    x = torch.randn(5, 3, generator=gen, dtype=torch.float64, requires_grad=True)
+    (grad_auto,) = torch.autograd.grad((basis(x) @ theta).sum(), x)
+    D = torch.zeros(3, low.size, dtype=torch.float64)
+    D.index_put_((tri[:, 0], tri[:, 1]), coef * theta[tri[:, 2]], accumulate=True)
+    torch.testing.assert_close(low(x.detach()) @ D.T, grad_auto, rtol=1e-12, atol=1e-12)
