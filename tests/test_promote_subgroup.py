@@ -106,6 +106,28 @@ def test_sindy_hopf_gl2_keeps_so2(noise):
         assert int((np.abs(C) > 1e-2).sum()) == 8
 
 
+def test_sindy_noise_level_and_f_statistic_with_two_outputs():
+    """k = 2 outputs: σ̂ is the noise of each target entry (RSS / (N·k − p), not k times it), and the F statistic
+    of the kept so(2) refit is F-distributed near 1 (its numerator is the RSS increase N·Δf, not N·k·Δf).
+
+    Either factor-k slip alone moves the median F over seeds by a factor of 2; both together cancel in F but
+    leave σ̂ and the rank rule's noise level √2 too large."""
+    ps = pytest.importorskip("pysindy")
+    from liekit.promote import SymmetryPromotingSINDyOptimizer
+
+    sigma, Fs = 0.01, []
+    for seed in range(4):
+        X, Xd = _hopf(sigma, seed)
+        opt = SymmetryPromotingSINDyOptimizer(GL(2), alpha="noise")
+        with single_threaded():
+            ps.SINDy(feature_library=ps.PolynomialLibrary(degree=3), optimizer=opt).fit(X, t=0.05, x_dot=Xd)
+        assert opt.noise_source_ == "residual"
+        assert abs(opt.noise_ / sigma - 1) < 0.1  # 1,600 entries, 20 parameters: relative s.d. ≈ 1.8 %
+        assert opt.kept_.shape[1] == 1 and opt.symmetry_.dim == 1
+        Fs.append(float(opt.path_.score[opt.path_.chosen]))
+    assert 0.6 < float(np.median(Fs)) < 1.6, Fs
+
+
 def test_sindy_refuses_non_polynomial_library():
     ps = pytest.importorskip("pysindy")
     from liekit.promote import SymmetryPromotingSINDyOptimizer

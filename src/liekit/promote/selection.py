@@ -75,14 +75,21 @@ def alpha_grid(a_max: float, n_alphas: int, span: float = 1e-4) -> list[float]:
     return [float(v) for v in a_max * np.logspace(0.0, np.log10(span), max(int(n_alphas), 1))]
 
 
-def noise_estimate(H: torch.Tensor, g: torch.Tensor, c: float, n_rows: int) -> float | None:
-    """σ̂ of the targets from the least-squares residual; ``None`` when there are no more rows than parameters."""
+def noise_estimate(H: torch.Tensor, g: torch.Tensor, c: float, n_samples: int, n_outputs: int = 1) -> float | None:
+    r"""σ̂ of the targets from the least-squares residual; ``None`` when there are no more rows than parameters.
+
+    :math:`\hat\sigma^2 = \frac{\mathrm{RSS}}{Nk - \mathrm{rank}\,H}` with
+    :math:`\mathrm{RSS} = N f(\theta_{LS})` (``f`` = :func:`mse`, the per-sample residual summed over the
+    ``k = n_outputs`` outputs; ``H = AᵀA/N`` from a design ``A`` (N, k, p)): the unbiased estimate of the
+    variance of each of the ``N·k`` target entries.
+    """
+    n_rows = n_samples * n_outputs
     ev = torch.linalg.eigvalsh(0.5 * (H + H.T))
     rank = int((ev > ev[-1].clamp_min(0) * 1e-12 * H.shape[0]).sum()) if ev.numel() else 0
     if n_rows <= rank:
         return None
     theta = torch.linalg.lstsq(H, g[:, None], driver="gelsd" if H.is_cpu else None).solution[:, 0]
-    return float(np.sqrt(mse(H, g, c, theta) * n_rows / (n_rows - rank)))
+    return float(np.sqrt(mse(H, g, c, theta) * n_samples / (n_rows - rank)))
 
 
 def singular_value_noise(op: LieDerivativeOperator, H: torch.Tensor, sigma: float, n_samples: int,
@@ -103,13 +110,14 @@ def singular_value_noise(op: LieDerivativeOperator, H: torch.Tensor, sigma: floa
 
 
 def choose_by_noise(op: LieDerivativeOperator, H: torch.Tensor, g: torch.Tensor, c: float, fits: list[PromotedFit],
-                    sigma: float, n_rows: int, level: float = 0.01) -> tuple[int, np.ndarray]:
+                    sigma: float, n_samples: int, n_outputs: int = 1, level: float = 0.01) -> tuple[int, np.ndarray]:
     r"""Index of the fit kept by the noise-level rule (``-1``: none), and the F statistics.
 
     For each fit with a non-trivial kept subalgebra, :math:`F = \frac{N\,[f(\theta_{refit}) - f(\theta_{LS})]/q}
-    {\hat\sigma^2}` with ``q`` the number of parameters the subalgebra removes; accepted when
-    :math:`F \le F_{1-\text{level}}(q, N - p)` (or the χ² quantile when ``σ`` is given and the
-    residual has no degrees of freedom). Among accepted fits the largest kept dimension wins,
+    {\hat\sigma^2}` (``N·Δf`` is the increase of the residual sum of squares: ``f`` = :func:`mse` is per
+    sample, summed over the ``k = n_outputs`` outputs) with ``q`` the number of parameters the subalgebra
+    removes; accepted when :math:`F \le F_{1-\text{level}}(q, Nk - p)` (or the χ² quantile when ``σ`` is
+    given and the residual has no degrees of freedom). Among accepted fits the largest kept dimension wins,
     then the smallest ``F``.
     """
     from scipy import stats
@@ -119,7 +127,7 @@ def choose_by_noise(op: LieDerivativeOperator, H: torch.Tensor, g: torch.Tensor,
     full = refit_in_subalgebra(op, H, g, op.K.new_zeros(op.n_generators, 0))
     f_ls = mse(H, g, c, full)
     p_eff = int(torch.linalg.matrix_rank(H))
-    dof = n_rows - p_eff
+    dof = n_samples * n_outputs - p_eff
     Fs = np.full(len(fits), np.inf)
     best, key = -1, (0, 0.0)
     for i, fit in enumerate(fits):
@@ -127,7 +135,7 @@ def choose_by_noise(op: LieDerivativeOperator, H: torch.Tensor, g: torch.Tensor,
             continue
         C = torch.einsum("rdp,ds->rsp", op.K.to(H), fit.kept).reshape(-1, op.n_parameters)
         q = max(int(torch.linalg.matrix_rank(C @ _range_basis(H))), 1)
-        F = n_rows * max(mse(H, g, c, fit.theta_refit) - f_ls, 0.0) / q / max(sigma**2, 1e-300)
+        F = n_samples * max(mse(H, g, c, fit.theta_refit) - f_ls, 0.0) / q / max(sigma**2, 1e-300)
         Fs[i] = F
         crit = stats.f.ppf(1 - level, q, dof) if dof > 0 else stats.chi2.ppf(1 - level, q) / q
         if F <= crit and (fit.dim, -F) > key:
@@ -305,7 +313,7 @@ def fit_promoted(
 
     H, g, c = normal_equations(A, y)
     N, k = A.shape[0], A.shape[1]
-    sigma = float(noise) if noise is not None else noise_estimate(H, g, c, N * k)
+    sigma = float(noise) if noise is not None else noise_estimate(H, g, c, N, k)
     relax = tuple(float(r) for r in relax)
     path = None
     if not isinstance(alpha, str):
@@ -323,7 +331,7 @@ def fit_promoted(
         if alpha == "cv":
             idx, score = choose_by_cv(op, A, y, fits, folds=cv, random_state=random_state)
         else:
-            idx, score = choose_by_noise(op, H, g, c, fits, sigma, N * k, level)  # type: ignore[arg-type]
+            idx, score = choose_by_noise(op, H, g, c, fits, sigma, N, k, level)  # type: ignore[arg-type]
         path = PathResult(np.array(alphas), np.array([f.dim for f in fits]), score, idx, alpha)
         fit = fits[idx] if idx >= 0 else least_squares_fit(op, H, g)
     fit.relax = relax[0]
@@ -340,7 +348,7 @@ def fit_promoted(
             path.relax, path.relax_scores, path.chosen_relax = np.array(relax), errs, fit.relax
             path.chosen = path.chosen if phi is not None else -1
     fit.noise_source = "given" if noise is not None else ("residual" if sigma is not None else None)
-    fit.underdetermined = (sigma is None) if noise is None else noise_estimate(H, g, c, N * k) is None
+    fit.underdetermined = (sigma is None) if noise is None else noise_estimate(H, g, c, N, k) is None
     if sigma is None:  # N·k ≤ p: no least-squares residual; the refit's residual, else honest CV
         sigma = refit_noise_estimate(op, H, g, c, fit.kept, N, N * k)
         fit.noise_source = "refit residual"

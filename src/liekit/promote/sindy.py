@@ -96,6 +96,8 @@ class SymmetryPromotingSINDyOptimizer(BaseOptimizer):
     kept_ : Tensor (d, r) — the subalgebra the penalty kept (enforced exactly by the refit).
     symmetry_ : Nullspace — the kept subalgebra of the identified vector field.
     path_ : PathResult or None.
+    noise_ : float or None — σ̂ of each entry of ``ẋ`` (or the ``noise`` given); ``noise_source_`` says where it
+        came from, as in :class:`~liekit.promote.SymmetryPromotingRegressor`.
     """
 
     def __init__(
@@ -148,6 +150,7 @@ class SymmetryPromotingSINDyOptimizer(BaseOptimizer):
         theta = fit.theta_final
         self.coef_ = theta.reshape(k, P).cpu().numpy()
         self.coef_penalised_ = fit.theta.reshape(k, P).cpu().numpy()
+        self.noise_source_ = fit.noise_source
         self.alpha_ = fit.alpha
         self.relax_ = fit.relax
         self.kept_ = fit.kept
