@@ -10,7 +10,9 @@ its own):
 * ``before`` — the solver and the dense sampled operator of commit ``BEFORE`` (loaded with ``git show``): a
   ``p × p`` factorisation per solve, dense ``r × d × p`` operator;
 * ``after`` — the current code: factored operator (``SampledPolynomialOperator``), one shared
-  factorisation of the nested constraints (``NestedConstraints``), Gram-matrix SVT, Anderson acceleration.
+  factorisation of the nested constraints (``NestedConstraints``), Gram-matrix SVT, Anderson acceleration;
+* ``cvxpy`` — the authors' route run here: CVXPY + SCS (their cap of 2500 iterations, SCS's default
+  tolerance) on the same operator and instance, one cvxpy problem per solve.
 
 Writes benchmarks/results/recovery_solver.md and .json (rows are merged by (variant, case, seed), so the
 cases can be run in several invocations of under 10 minutes each).
@@ -34,6 +36,8 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "benchmarks" / "results"
 #: the code before this benchmark's changes (solver, operator)
 BEFORE = "67b7090d1f36755e05f402c0ab5b1bbc64e196ed"
+#: the authors' SCS iteration cap (``liekit.experiments.recovery.reference_timing``) and SCS's default tolerance
+SCS_MAX_ITERS, SCS_EPS = 2500, 1e-4
 
 
 def _old_solvers():
@@ -92,6 +96,16 @@ def worker(variant: str, group: str, m: int, r: int, seed: int, tol: float) -> d
                 states[n] = res.info
                 iters.append(res.iterations)
                 return res.theta
+        elif variant == "cvxpy":  # the authors' route on the same instance and operator: CVXPY + SCS
+            from liekit.promote import interpolate_cvxpy
+
+            op = R.candidate_operator(group, m, 2, discretisation="paper", seed=seed)
+            entries = op.n_rows * op.n_generators * op.n_parameters  # cvxpy gets the dense operator
+
+            def solve(Th: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+                res = interpolate_cvxpy(op, Th, y, solver="SCS", max_iters=SCS_MAX_ITERS)
+                iters.append(res.iterations)
+                return res.theta
         else:
             op = R.candidate_operator(group, m, 2, discretisation="paper", seed=seed)
             entries = op.stored_entries()
@@ -129,7 +143,8 @@ def main() -> None:
         v, g, m, r, s = args.worker
         from liekit.experiments.recovery import SOLVER_TOL
 
-        print(json.dumps(worker(v, g, int(m), int(r), int(s), args.tol or SOLVER_TOL)))
+        tol = SCS_EPS if v == "cvxpy" else args.tol or SOLVER_TOL  # cvxpy: SCS's own tolerance, recorded
+        print(json.dumps(worker(v, g, int(m), int(r), int(s), tol)))
         return
     from liekit.experiments.recovery import SOLVER_TOL
 
@@ -142,7 +157,7 @@ def main() -> None:
             subprocess.run([sys.executable, __file__, "--worker", "make", g, m, r, s], env=env, check=True)
             for v in args.variants.split(","):
                 t0 = time.perf_counter()
-                tol = [] if args.tol is None else ["--tol", str(args.tol)]
+                tol = [] if args.tol is None or v == "cvxpy" else ["--tol", str(args.tol)]
                 out = subprocess.run([sys.executable, __file__, "--worker", v, g, m, r, s, *tol], env=env,
                                      capture_output=True, text=True)
                 if out.returncode:
@@ -152,7 +167,7 @@ def main() -> None:
                 row["wall"] = time.perf_counter() - t0
                 row["date"] = datetime.date.today().isoformat()
                 print(json.dumps(row), flush=True)
-                fields = ("variant", "group", "m", "r", "seed", "tol")
+                fields = ("variant", "group", "m", "r", "seed", "tol")  # a cvxpy row's tol is SCS's eps
                 done["rows"] = [x for x in done["rows"] if any(x.get(f, SOLVER_TOL) != row[f] for f in fields)]
                 done["rows"].append(row)
                 path.write_text(json.dumps(done, indent=1))
@@ -163,18 +178,22 @@ def write_markdown(rows: list[dict]) -> None:
     from liekit.experiments.recovery import SOLVER_TOL, published
 
     pub = published()
-    lines = ["# Otto et al.'s recovery study: solver time per point at T(50) and SE(30)", "",
+    lines = ["# Otto et al.'s recovery study: solver time per point at T(50) and SE(30), and against CVXPY + SCS"
+             " run here", "",
              "Commands: `python benchmarks/recovery_solver.py --cases T:50:3 --seeds 0` (before and after in one"
              " run; again with `--seeds 1`, and with `--tol 1e-7`; `--tol 1e-6 --variants after`),"
              " `python benchmarks/recovery_solver.py --cases SE:30:1 --seeds 0 --variants after` (and SE:30:2,"
-             " SE:30:3, seeds 0 and 1). `before` is not run at SE(30): its dense sampled operator has"
+             " SE:30:3, seeds 0 and 1); `--variants cvxpy,after` on the cases of the last section. `before` is"
+             " not run at SE(30): its dense sampled operator has"
              " 497 × 465 × 496 = 1.15e8 entries (0.92 GB) and each solve forms KᵀK from it (57 GFLOP)."
              " One point: the binary search for the smallest recovering n on one instance (seed s:"
              " function 1000m + 10r + s, evaluation points s), the paper's discretisation, ADMM tolerance"
              f" {SOLVER_TOL:g} (the report's; column tol), single-threaded, each in its own process."
              f" `before`: commit {BEFORE[:7]} (dense"
              " sampled operator, a p × p factorisation per solve, SVD per iteration); `after`: factored operator,"
-             " one shared factorisation of the nested constraints, Gram-matrix SVT, Anderson acceleration."
+             " one shared factorisation of the nested constraints, Gram-matrix SVT, Anderson acceleration;"
+             f" `cvxpy`: the authors' route here, CVXPY + SCS (max_iters {SCS_MAX_ITERS}, SCS's eps {SCS_EPS:g},"
+             " column tol) on the same operator (dense, as cvxpy needs it) and instance."
              " Published: the authors' CVXPY + SCS median seconds per point and median (min–max) n over 10 seeds,"
              " their machine. Load: the 1-minute load average of this shared 2-core machine when the point ended."
              " Peak RSS: the solving process (instance loaded from disk, operator built, binary search), of which"
@@ -205,6 +224,20 @@ def write_markdown(rows: list[dict]) -> None:
                          f" {b['build_s']:.1f} s → {a['build_s']:.2f} s, not counted), ADMM iterations"
                          f" {b['iterations']} → {a['iterations']}, peak RSS {b['peak_rss_mb']:.0f} →"
                          f" {a['peak_rss_mb']:.0f} MB.")
+    same = [(k, v) for k, v in sorted(pairs.items()) if "cvxpy" in v]
+    if same:
+        lines += ["", "The authors' route (CVXPY + SCS) against liekit's solver on this machine, same instance, same"
+                  " binary search, each in its own single-threaded process:", "",
+                  "| case | seed | n: CVXPY + SCS / liekit | s / point: CVXPY + SCS / liekit | speed-up here |"
+                  " peak RSS MB: CVXPY + SCS / liekit |", "|---|---|---|---|---|---|"]
+        for (g, m, r, seed, _tol), v in same:
+            c = v["cvxpy"]
+            a = next((x for x in rows if x["variant"] == "after" and (x["group"], x["m"], x["r"], x["seed"])
+                      == (g, m, r, seed) and x["tol"] == SOLVER_TOL), None)
+            if a is None:
+                continue
+            lines.append(f"| {g}({m}), r = {r} | {seed} | {c['n']} / {a['n']} | {c['seconds']:.1f} / {a['seconds']:.1f}"
+                         f" | {c['seconds'] / a['seconds']:.0f}× | {c['peak_rss_mb']:.0f} / {a['peak_rss_mb']:.0f} |")
     (OUT / "recovery_solver.md").write_text("\n".join(lines) + "\n")
 
 
