@@ -104,9 +104,15 @@ train_op = objax.Jit(train_op, gv.vars() + opt.vars())
 predict = objax.Jit(objax.ForceArgs(model.__call__, training=False), model.vars())
 X, Y = d["X"].astype(np.float32), d["y"].astype(np.float32)
 Xt, Yt = d["Xt"].astype(np.float32), d["yt"].astype(np.float32)
+Xv, Yv = d["Xv"].astype(np.float32), d["yv"].astype(np.float32)
+def mse(A, B):
+    return sum(float(((np.asarray(predict(A[i:i + 1000])) - B[i:i + 1000]) ** 2).sum())
+               for i in range(0, len(A), 1000)) / B.size
 n = X.shape[0]; b = min(cfg["bs"], n)
 times = []
-for e in range(cfg["epochs"]):
+every = max(1, cfg["epochs"] // cfg["n_evals"])  # model selection as liekit's fit: best validation MSE
+best = (float("inf"), float("nan"), 0)
+for e in range(1, cfg["epochs"] + 1):
     t = time.perf_counter()
     perm = np.random.permutation(n)
     for i in range(0, n, b):
@@ -114,10 +120,14 @@ for e in range(cfg["epochs"]):
         v = train_op(X[idx], Y[idx], cfg["lr"])
     jax.block_until_ready(v)
     times.append(time.perf_counter() - t)
-se = sum(float(((np.asarray(predict(Xt[i:i + 1000])) - Yt[i:i + 1000]) ** 2).sum()) for i in range(0, len(Xt), 1000))
+    if e % every == 0 or e == cfg["epochs"]:
+        mv = mse(Xv, Yv)
+        if mv < best[0]:
+            best = (mv, mse(Xt, Yt), e)
 print(json.dumps({"build_s": build, "first_epoch_s": times[0],
                   "s_per_epoch": float(np.median(times[1:])) if len(times) > 1 else times[0],
-                  "train_s": float(sum(times)), "test_mse": se / Yt.size, "import_s": imp,
+                  "train_s": float(sum(times)), "test_mse": best[1], "last_mse": mse(Xt, Yt), "best_epoch": best[2],
+                  "import_s": imp,
                   "params": int(sum(v.value.size for v in model.vars().values())),
                   "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 '''
@@ -145,11 +155,13 @@ threads = cfg.get("threads")
 if threads:
     torch.set_num_threads(threads)
 t0 = time.perf_counter()
-info = fit(model, T("X"), T("y"), cfg["epochs"], bs=cfg["bs"], lr=cfg["lr"], seed=cfg["seed"])
+info = fit(model, T("X"), T("y"), cfg["epochs"], bs=cfg["bs"], lr=cfg["lr"], seed=cfg["seed"],
+           val=(T("Xv"), T("yv")), test=(T("Xt"), T("yt")), n_evals=cfg["n_evals"])
 train = time.perf_counter() - t0
 buffers = sum(b.numel() * b.element_size() for b in model.buffers()) / 2**20
 print(json.dumps({"build_s": build, "first_epoch_s": None, "s_per_epoch": info["s_per_epoch"], "train_s": train,
-                  "test_mse": test_mse(model, T("Xt"), T("yt")), "buffers_mib": buffers,
+                  "test_mse": info["test_at_best_val"], "last_mse": test_mse(model, T("Xt"), T("yt")),
+                  "best_epoch": info["best_epoch"], "buffers_mib": buffers,
                   "params": int(sum(p.numel() for p in model.parameters())),
                   "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 '''
@@ -208,6 +220,8 @@ def main() -> int:
     ap.add_argument("--ch", type=int, default=384)
     ap.add_argument("--layers", type=int, default=3)
     ap.add_argument("--n-test", type=int, default=5000)
+    ap.add_argument("--n-val", type=int, default=1000, help="validation points for the model selection")
+    ap.add_argument("--n-evals", type=int, default=50, help="validation evaluations per run (EMLP logs on a timer)")
     ap.add_argument("--timeout", type=float, default=600)
     ap.add_argument("--networks", nargs="*", default=["EMLP"], help="EMLP (equivariant) and/or MLP")
     ap.add_argument("--arch", choices=("emlp", "liekit"), default="emlp",
@@ -233,15 +247,18 @@ def main() -> int:
     for task_name in args.tasks:
         for n in args.sizes:
             for s in range(args.seeds):
-                t = make_task(task_name, n, args.n_test, seed=1000 * s + 17)
+                t = make_task(task_name, n, args.n_test + args.n_val, seed=1000 * s + 17)
                 data = tmp / f"{task_name}_{n}_{s}.npz"
                 mx, sx, my, sy = (np.asarray(torch.as_tensor(v, dtype=torch.float64)) for v in t.stats)
-                np.savez(data, X=t.X_train.numpy(), y=t.y_train.numpy(), Xt=t.X_test.numpy(), yt=t.y_test.numpy(),
+                nv = args.n_val  # the validation split comes first, as in liekit.experiments.emlp.fit_cell
+                np.savez(data, X=t.X_train.numpy(), y=t.y_train.numpy(), Xv=t.X_test[:nv].numpy(),
+                         yv=t.y_test[:nv].numpy(), Xt=t.X_test[nv:].numpy(), yt=t.y_test[nv:].numpy(),
                          mx=mx, sx=sx, my=my, sy=sy)
                 epochs = min(emlp_epochs(n), args.max_epochs)
                 for network in args.networks:
                     cfg = {"task": task_name, "data": str(data), "seed": s, "ch": args.ch, "layers": args.layers,
                            "epochs": epochs, "bs": 500, "lr": 3e-3, "network": network, "arch": args.arch,
+                           "n_evals": args.n_evals,
                            "group": EMLP_GROUP[task_name], "rep_in": EMLP_REPS[task_name][0],
                            "rep_out": EMLP_REPS[task_name][1]}
                     cfg_path = tmp / "cfg.json"
@@ -289,6 +306,14 @@ def _g(r: dict | None, k: str, fmt: str = ".3g") -> str:
     return "—" if v is None else format(v, fmt)
 
 
+def _mse(r: dict | None) -> str:
+    """Test MSE at the best validation MSE, the last epoch's in parentheses (rows of runs before the model
+    selection carry only the last epoch's)."""
+    if r and "last_mse" in r and "error" not in r:
+        return f"{r['test_mse']:.3g} ({r['last_mse']:.3g})"
+    return _g(r, "test_mse")
+
+
 def report(res: dict) -> str:
     lines = [
         "# liekit EquivariantMLP vs EMLP 1.0.3 on EMLP's tasks (one run)",
@@ -297,7 +322,9 @@ def report(res: dict) -> str:
         f"torch {res['torch']}, Python {res['python']}, {res['cores']} cores shared with other jobs (timings noisy). "
         "Both frameworks float32, identical data (generated by liekit, EMLP's normalisation), each model trained"
         " in its own fresh process; s/epoch is the median epoch (EMLP: after the first, jit-compiling, epoch);"
-        " test MSE after the last epoch for both (no model selection). liekit's equivariant network: "
+        " test MSE at the best validation MSE for both (EMLP's model selection: validation every epochs/n_evals"
+        " epochs, evaluation time not counted in s/epoch), the last epoch's in parentheses. liekit's equivariant"
+        " network: "
         + ("EMLP's architecture on liekit's layers (`make_emlp_arch`: dense weights projected in every forward pass,"
            " bilinear layers, gated nonlinearities, EMLP's initialisation)." if res.get("arch", "liekit") == "emlp"
            else "liekit's own `EquivariantMLP` (`make_emlp`)."),
@@ -322,8 +349,8 @@ def report(res: dict) -> str:
         pub = published_median(row["task"], "EMLP" if row["network"] == "EMLP" else "MLP", row["N"])
         first = f" ({_g(em, 'first_epoch_s')})" if em and "error" not in em else ""
         lines.append(
-            f"| {row['task']} | {row['N']} | {row['epochs']} | {row['network']} | {_g(lk, 'test_mse')} |"
-            f" {_g(em, 'test_mse')} | {pub:.3g} | {_g(lk, 'build_s')} | {_g(em, 'build_s')} | {_g(lk, 's_per_epoch')} |"
+            f"| {row['task']} | {row['N']} | {row['epochs']} | {row['network']} | {_mse(lk)} |"
+            f" {_mse(em)} | {pub:.3g} | {_g(lk, 'build_s')} | {_g(em, 'build_s')} | {_g(lk, 's_per_epoch')} |"
             f" {_g(em, 's_per_epoch')}{first} | {_g(lk, 'peak_rss_mib', '.0f')} | {_g(em, 'peak_rss_mib', '.0f')} |"
             f" {_g(lk, 'params', 'd')} / {_g(em, 'params', 'd')} |")
     return "\n".join(lines) + "\n"

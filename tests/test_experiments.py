@@ -50,6 +50,27 @@ def test_otto_published_rows_ship_with_the_package():
     assert {k[0] for k in pub} == {"T", "SE", "quadSE"}
 
 
+def test_report_cites_the_solver_benchmark(tmp_path, monkeypatch):
+    """The recovery section's solver-time table: liekit's rows at the report's tolerance, the published SCS time,
+    and CVXPY + SCS run here beside them; rows at other tolerances and a missing file are left out."""
+    import json
+
+    from liekit.experiments import recovery
+
+    row = {"group": "T", "m": 50, "r": 3, "seed": 0, "variant": "after", "tol": recovery.SOLVER_TOL, "n": 482,
+           "seconds": 7.51, "load": 5.3, "date": "2026-11-30"}
+    rows = [row, {**row, "variant": "after", "tol": 1e-7, "seconds": 94.7},
+            {**row, "variant": "cvxpy", "tol": 1e-4, "n": 478, "seconds": 300.4}]
+    path = tmp_path / "recovery_solver.json"
+    path.write_text(json.dumps({"rows": rows}))
+    monkeypatch.setattr(recovery, "SOLVER_RUNS", path)
+    lines = recovery.solver_time_lines(recovery.published())
+    body = [ln for ln in lines if ln.startswith("| T(50)")]
+    assert body == ["| T(50), r = 3 | 0 | 482 (470.5) | 7.5 | 375.5 | 50× | 478, 300.4 | 40.0× | 5.3 | 2026-11-30 |"]
+    monkeypatch.setattr(recovery, "SOLVER_RUNS", tmp_path / "absent.json")
+    assert recovery.solver_time_lines(recovery.published()) == []
+
+
 @pytest.mark.parametrize("group", ["T", "SE"])
 def test_papers_discretisation_is_the_lie_derivative_at_its_evaluation_points(group):
     """‖M(w)‖_* of the 'paper' operator = nuclear norm of [(L_ξq F_w)(x_j)] / √N, computed here by autodiff."""

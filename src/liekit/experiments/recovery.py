@@ -327,6 +327,8 @@ REPORT_ROWS = [("T", 2, [5, 10], [1, 2, 3]), ("SE", 2, [5], [1, 2, 3]), ("T", 3,
 
 #: the committed runs of benchmarks/recovery_grid.py (present in a source checkout): the rest of the grid
 GRID_RUNS = Path(__file__).resolve().parents[3] / "benchmarks" / "results" / "recovery_grid.json"
+#: the committed solver benchmark (``benchmarks/recovery_solver.py``): time per point at the paper's largest sizes
+SOLVER_RUNS = GRID_RUNS.with_name("recovery_solver.json")
 
 
 def committed_grid() -> list[dict]:
@@ -337,6 +339,39 @@ def committed_grid() -> list[dict]:
         return list(json.loads(GRID_RUNS.read_text())["rows"])
     except (OSError, ValueError, KeyError):
         return []
+
+
+def solver_time_lines(pub_all: dict) -> list[str]:
+    """The committed solver benchmark as report lines: per case and seed, liekit's time per point (the
+    report's tolerance) against the published CVXPY + SCS time and against CVXPY + SCS run on this machine."""
+    import json
+
+    try:
+        rows = list(json.loads(SOLVER_RUNS.read_text())["rows"])
+    except (OSError, ValueError, KeyError):
+        return []
+    ours = {(r["group"], r["m"], r["r"], r["seed"]): r for r in rows
+            if r["variant"] == "after" and r.get("tol", SOLVER_TOL) == SOLVER_TOL}
+    here = {(r["group"], r["m"], r["r"], r["seed"]): r for r in rows if r["variant"] == "cvxpy"}
+    out = ["", "Solver time per point (one binary search; committed `python benchmarks/recovery_solver.py` runs,"
+           " single-threaded on a shared 2-core machine, load in the last column): liekit's ADMM against the"
+           " authors' published CVXPY + SCS time (their machine) and against CVXPY + SCS run here on the same"
+           " instance where it finished:", "",
+           "| case | seed | n (published median) | liekit s / point | published s / point | vs published |"
+           " CVXPY + SCS here: n, s / point | vs CVXPY + SCS here | load | date |",
+           "|---|---|---|---|---|---|---|---|---|---|"]
+    for key in sorted(ours, key=lambda k: (k[0], k[1], k[2], k[3])):
+        g, m, r, seed = key
+        a, pub = ours[key], pub_all.get((g, 2, m, r))
+        if pub is None:
+            continue
+        c = here.get(key)
+        cx = f"{c['n']}, {c['seconds']:.1f}" if c else "—"
+        rx = f"{c['seconds'] / a['seconds']:.1f}×" if c else "—"
+        out.append(f"| {g}({m}), r = {r} | {seed} | {a['n']} ({pub['median']:g}) | {a['seconds']:.1f} |"
+                   f" {pub['median_seconds']:.4g} | {pub['median_seconds'] / a['seconds']:.0f}× | {cx} | {rx} |"
+                   f" {a['load']:.1f} | {a['date']} |")
+    return out if len(out) > 5 else []
 
 
 def _verdict(ns: list[int], pub: dict | None) -> tuple[str, str]:
@@ -430,6 +465,7 @@ def _run(quick: bool, out: Path, device: str) -> Section:
                  " s per point (paper disc.) | date |", "|---|---|---|---|---|---|---|---|---|---|---|", *grid_lines]
     head += ["", f"Published rows not measured: {len(not_run)} of {len(pub_all)} (listed in the summary);"
              " `benchmarks/recovery_grid.py` fills them in order of library size."]
+    head += solver_time_lines(pub_all)
     if not quick:
         ref = reference_timing(5, 2)
         head += ["", f"Same binary search with cvxpy + SCS (max_iters 2500) on T(5), r = 2, seed 0: smallest n"
