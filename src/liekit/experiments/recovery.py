@@ -407,7 +407,7 @@ def _run(quick: bool, out: Path, device: str) -> Section:
     table = ["| candidate | d | m | r | n_lib | published median (min–max) | paper's discretisation | verdict |"
              " exact operator (liekit) | s per point (paper / exact) |", "|---|---|---|---|---|---|---|---|---|---|"]
     claims = []
-    fmt = lambda ns: f"{np.median(ns):g} ({min(ns)}–{max(ns)})"  # noqa: E731
+    fmt = lambda ns: f"{np.median(ns):g} ({min(ns)}–{max(ns)})" if ns else "not run"  # noqa: E731
     for row in rows:
         pub, name = row["pub"], ("quad SE" if row["family"] == "quadSE" else row["family"]) + f"({row['m']})"
         verdict, why = _verdict(row["paper"], pub)
