@@ -71,6 +71,31 @@ def test_report_cites_the_solver_benchmark(tmp_path, monkeypatch):
     assert recovery.solver_time_lines(recovery.published()) == []
 
 
+def test_recovery_quick_report_with_committed_grid_rows(tmp_path, monkeypatch):
+    """``reproduce recovery --quick``: its own rows (T(5), both discretisations), a committed grid row measured
+    with ``--paper-only`` (exact operator 'not run'), a 'not run' claim for every published row left, and the
+    summary claims' verdicts."""
+    import json
+
+    from liekit.experiments import recovery
+
+    grid = tmp_path / "recovery_grid.json"
+    grid.write_text(json.dumps({"rows": [
+        {"family": "T", "d": 2, "m": 50, "r": 3, "n_lib": 1326, "paper": [470, 480, 500, 460, 471], "exact": None,
+         "s_paper": [6.0] * 5, "s_exact": None, "seeds": 5, "wall": 60.0, "date": "2026-11-30"}]}))
+    monkeypatch.setattr(recovery, "GRID_RUNS", grid)
+    monkeypatch.setattr(recovery, "SOLVER_RUNS", tmp_path / "absent.json")
+    section = recovery.run(quick=True, out=tmp_path)
+    text = str(section)
+    assert "| T(50) | 2 | 50 | 3 | 1326 | 470.5 (439–503) | 471 (460–500) | reproduced | not run |" in text
+    for r in (1, 2, 3):
+        assert f"| T(5) | 2 | 5 | {r} | 21 |" in text
+    claims = section.claims
+    assert sum(c.verdict == "not run" for c in claims) >= 1
+    assert any(c.claim.startswith("T(50), d = 2, r = 3") and c.verdict == "reproduced" for c in claims)
+    assert (tmp_path / "recovery.png").stat().st_size > 1000
+
+
 @pytest.mark.parametrize("group", ["T", "SE"])
 def test_papers_discretisation_is_the_lie_derivative_at_its_evaluation_points(group):
     """‖M(w)‖_* of the 'paper' operator = nuclear norm of [(L_ξq F_w)(x_j)] / √N, computed here by autodiff."""
