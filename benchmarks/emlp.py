@@ -144,8 +144,8 @@ dt = torch.float32
 torch.manual_seed(cfg["seed"])
 t0 = time.perf_counter()
 if cfg["network"] == "EMLP":
-    build = make_emlp_arch if cfg["arch"] == "emlp" else make_emlp
-    core = build(task.rep_in, task.rep_out, cfg["ch"], cfg["layers"], dt)
+    make = make_emlp_arch if cfg["arch"] == "emlp" else make_emlp
+    core = make(task.rep_in, task.rep_out, cfg["ch"], cfg["layers"], dt)
 else:
     core = make_mlp(task.rep_in.size, task.rep_out.size, cfg["ch"], cfg["layers"], dt)
 build = time.perf_counter() - t0

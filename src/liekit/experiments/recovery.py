@@ -331,25 +331,25 @@ GRID_RUNS = Path(__file__).resolve().parents[3] / "benchmarks" / "results" / "re
 SOLVER_RUNS = GRID_RUNS.with_name("recovery_solver.json")
 
 
-def committed_grid() -> list[dict]:
-    """Rows of the committed grid benchmark (``benchmarks/results/recovery_grid.json``); empty when absent."""
+def _committed_rows(path: Path) -> list[dict]:
+    """The ``rows`` of a committed benchmark result (JSON); empty when absent or unreadable."""
     import json
 
     try:
-        return list(json.loads(GRID_RUNS.read_text())["rows"])
+        return list(json.loads(path.read_text())["rows"])
     except (OSError, ValueError, KeyError):
         return []
+
+
+def committed_grid() -> list[dict]:
+    """Rows of the committed grid benchmark (``benchmarks/results/recovery_grid.json``); empty when absent."""
+    return _committed_rows(GRID_RUNS)
 
 
 def solver_time_lines(pub_all: dict) -> list[str]:
     """The committed solver benchmark as report lines: per case and seed, liekit's time per point (the
     report's tolerance) against the published CVXPY + SCS time and against CVXPY + SCS run on this machine."""
-    import json
-
-    try:
-        rows = list(json.loads(SOLVER_RUNS.read_text())["rows"])
-    except (OSError, ValueError, KeyError):
-        return []
+    rows = _committed_rows(SOLVER_RUNS)
     ours = {(r["group"], r["m"], r["r"], r["seed"]): r for r in rows
             if r["variant"] == "after" and r.get("tol", SOLVER_TOL) == SOLVER_TOL}
     here = {(r["group"], r["m"], r["r"], r["seed"]): r for r in rows if r["variant"] == "cvxpy"}
