@@ -19,7 +19,12 @@ objax's check takes the same branch it would have taken). EMLP runs in its own v
 (``--emlp-python``, default /tmp/emlp-venv/bin/python; recipe in ../shared/baselines.md) with ``TQDM_DISABLE=1``.
 
     python benchmarks/emlp.py [--tasks O5Synthetic Inertia ParticleInteraction] [--sizes 30 300]
-                              [--max-epochs 1000] [--seeds 1] [--ch 384] [--no-emlp]
+                              [--max-epochs 1000] [--seeds 1] [--ch 384] [--data emlp|seeded] [--no-emlp]
+
+``--data emlp`` (the default) trains both frameworks on EMLP's own data set (the published study's pool under its
+data seed 2021, and its split: :func:`liekit.experiments.emlp_tasks.emlp_data`), the data its published trials
+share; ``emlp-numpy`` on the pool EMLP 1.0.3's dataset classes draw under that seed; rows from earlier runs on
+liekit's seed-0 draw carry ``data: seeded``.
 
 Writes benchmarks/results/emlp.md and .json. The machine is shared (2 cores): timings are noisy;
 ratios from one run are what count.
@@ -46,6 +51,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from liekit.experiments.emlp import PUBLISHED, emlp_epochs, published_median  # noqa: E402
 from liekit.experiments.emlp_tasks import (  # noqa: E402
+    emlp_data,
     inertia_target,
     make_task,
     o5_stats,
@@ -137,17 +143,13 @@ import json, resource, sys, time, numpy as np, torch
 cfg = json.load(open(sys.argv[1]))
 d = np.load(cfg["data"])
 from liekit._threads import single_threaded
-from liekit.experiments.emlp import Standardized, fit, make_emlp, make_emlp_arch, make_mlp, test_mse
+from liekit.experiments.emlp import Standardized, fit, make_model, test_mse
 from liekit.experiments.emlp_tasks import make_task
 task = make_task(cfg["task"], 10, 10, seed=0, ndata=100)  # only for the representations
 dt = torch.float32
 torch.manual_seed(cfg["seed"])
 t0 = time.perf_counter()
-if cfg["network"] == "EMLP":
-    make = make_emlp_arch if cfg["arch"] == "emlp" else make_emlp
-    core = make(task.rep_in, task.rep_out, cfg["ch"], cfg["layers"], dt)
-else:
-    core = make_mlp(task.rep_in.size, task.rep_out.size, cfg["ch"], cfg["layers"], dt)
+core = make_model(cfg["network"], task.rep_in, task.rep_out, cfg["ch"], cfg["layers"], dt, arch=cfg["arch"])
 build = time.perf_counter() - t0
 model = Standardized(core, [torch.as_tensor(d[k]) for k in ("mx", "sx", "my", "sy")], dt)
 T = lambda k: torch.as_tensor(d[k]).to(dt)
@@ -227,6 +229,10 @@ def main() -> int:
     ap.add_argument("--arch", choices=("emlp", "liekit"), default="emlp",
                     help="liekit's equivariant network: EMLP's architecture on liekit's layers (what the grid and"
                          " `reproduce emlp` train) or liekit's own EquivariantMLP")
+    ap.add_argument("--data", choices=list(DATA_LABEL), default="emlp",
+                    help="'emlp': EMLP's own data set (the published study's pool under its data seed 2021, and its"
+                         " split), the data of its published trials; 'emlp-numpy': the pool EMLP 1.0.3's dataset"
+                         " classes draw under that seed; 'seeded': liekit's draw per seed (as the grid's options)")
     ap.add_argument("--emlp-python", default=None)
     ap.add_argument("--no-emlp", action="store_true")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "emlp"))
@@ -240,6 +246,7 @@ def main() -> int:
     result: dict = {"command": "python benchmarks/emlp.py " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
                     "date": started, "torch": torch.__version__, "python": platform.python_version(),
                     "cores": os.cpu_count(), "emlp_python": str(emlp_py) if emlp_py else None, "arch": args.arch,
+                    "data": args.data,
                     "rows": []}
     if emlp_py:
         result["crosscheck"] = crosscheck(emlp_py, tmp)
@@ -247,7 +254,9 @@ def main() -> int:
     for task_name in args.tasks:
         for n in args.sizes:
             for s in range(args.seeds):
-                t = make_task(task_name, n, args.n_test + args.n_val, seed=1000 * s + 17)
+                t = (make_task(task_name, n, args.n_test + args.n_val, seed=1000 * s + 17) if args.data == "seeded"
+                     else emlp_data(task_name, n, n_val=args.n_val, n_test=args.n_test,
+                                    draw="torch" if args.data == "emlp" else "numpy"))
                 data = tmp / f"{task_name}_{n}_{s}.npz"
                 mx, sx, my, sy = (np.asarray(torch.as_tensor(v, dtype=torch.float64)) for v in t.stats)
                 nv = args.n_val  # the validation split comes first, as in liekit.experiments.emlp.fit_cell
@@ -263,7 +272,8 @@ def main() -> int:
                            "rep_out": EMLP_REPS[task_name][1]}
                     cfg_path = tmp / "cfg.json"
                     cfg_path.write_text(json.dumps(cfg))
-                    row = {"task": task_name, "N": n, "seed": s, "epochs": epochs, "network": network}
+                    row = {"task": task_name, "N": n, "seed": s, "epochs": epochs, "network": network,
+                           "data": args.data}
                     runs = (("liekit", LIEKIT_TRAIN, Path(sys.executable)), ("EMLP", EMLP_TRAIN, emlp_py))
                     for fw, script, py in runs:
                         if py is None:
@@ -286,11 +296,13 @@ def merge(paths: list[Path], out: Path) -> int:
     """One results file from several runs (their commands and dates kept, rows concatenated)."""
     runs = [json.loads(p.read_text()) for p in paths]
     res = dict(runs[0])
-    res["command"] = "`; `".join(r["command"] for r in runs)
-    res["date"] = runs[0]["date"]
-    res["finished"] = runs[-1].get("finished", "(incomplete)")
+    # a file merged before keeps its own list of runs
+    res["runs"] = [run for r in runs for run in (r.get("runs") or [{k: r.get(k) for k in ("command", "date",
+                                                                                          "finished")}])]
+    res["command"] = "`; `".join(run["command"] for run in res["runs"])
+    res["date"] = res["runs"][0]["date"]
+    res["finished"] = res["runs"][-1].get("finished") or "(incomplete)"
     res["rows"] = [row for r in runs for row in r["rows"]]
-    res["runs"] = [{k: r.get(k) for k in ("command", "date", "finished")} for r in runs]
     Path(str(out) + ".json").write_text(json.dumps(res, indent=1))
     Path(str(out) + ".md").write_text(report(res))
     print(report(res))
@@ -314,13 +326,20 @@ def _mse(r: dict | None) -> str:
     return _g(r, "test_mse")
 
 
+#: how the report names the data a row was trained on
+DATA_LABEL = {"emlp": "EMLP's (published study)", "emlp-numpy": "EMLP 1.0.3's classes, seed 2021",
+              "seeded": "liekit's seed-0 draw"}
+
+
 def report(res: dict) -> str:
     lines = [
         "# liekit EquivariantMLP vs EMLP 1.0.3 on EMLP's tasks (one run)",
         "",
         f"Command: `{res['command']}`; started {res['date']}, finished {res.get('finished', '(incomplete)')}. "
         f"torch {res['torch']}, Python {res['python']}, {res['cores']} cores shared with other jobs (timings noisy). "
-        "Both frameworks float32, identical data (generated by liekit, EMLP's normalisation), each model trained"
+        "Both frameworks float32, identical data (column 'data': EMLP's own data set, the published study's pool under"
+        " its data seed 2021 and its split; the pool EMLP 1.0.3's classes draw under that seed; or liekit's seeded"
+        " draw; EMLP's normalisation), each model trained"
         " in its own fresh process; s/epoch is the median epoch (EMLP: after the first, jit-compiling, epoch);"
         " test MSE at the best validation MSE for both (EMLP's model selection: validation every epochs/n_evals"
         " epochs, evaluation time not counted in s/epoch), the last epoch's in parentheses. liekit's equivariant"
@@ -340,16 +359,17 @@ def report(res: dict) -> str:
                          f" {r['stats_max_abs_diff']:.1e} |")
         lines.append("")
     lines += ["## (b) Training", "",
-              "| task | N | epochs | model | liekit test MSE | EMLP test MSE | EMLP published (median) |"
+              "| task | N | data | epochs | model | liekit test MSE | EMLP test MSE | EMLP published (median) |"
               " liekit build (s) | EMLP build (s) | liekit s/epoch | EMLP s/epoch (first) | liekit peak RSS (MiB) |"
               " EMLP peak RSS (MiB) | params liekit / EMLP |",
-              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for row in res["rows"]:
         lk, em = row.get("liekit"), row.get("EMLP")
         pub = published_median(row["task"], "EMLP" if row["network"] == "EMLP" else "MLP", row["N"])
         first = f" ({_g(em, 'first_epoch_s')})" if em and "error" not in em else ""
         lines.append(
-            f"| {row['task']} | {row['N']} | {row['epochs']} | {row['network']} | {_mse(lk)} |"
+            f"| {row['task']} | {row['N']} | {DATA_LABEL[row.get('data', 'seeded')]} | {row['epochs']} |"
+            f" {row['network']} | {_mse(lk)} |"
             f" {_mse(em)} | {pub:.3g} | {_g(lk, 'build_s')} | {_g(em, 'build_s')} | {_g(lk, 's_per_epoch')} |"
             f" {_g(em, 's_per_epoch')}{first} | {_g(lk, 'peak_rss_mib', '.0f')} | {_g(em, 'peak_rss_mib', '.0f')} |"
             f" {_g(lk, 'params', 'd')} / {_g(em, 'params', 'd')} |")

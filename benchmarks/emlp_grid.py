@@ -1,6 +1,7 @@
 """EMLP's data-efficiency grid at EMLP's settings, cell by cell, resumable.
 
-Run: ``python benchmarks/emlp_grid.py [--budget SECONDS] [--seeds 3] [--tasks ...] [--sizes ...]``.
+Run: ``python benchmarks/emlp_grid.py [--budget SECONDS] [--seeds 3] [--start-seed 0] [--tasks ...] [--sizes ...]
+[--data emlp|emlp-numpy|seeded]``.
 
 One cell is (task, N, seed): the plain MLP and liekit's equivariant network (EMLP's architecture on
 liekit's structured layers, :func:`liekit.experiments.emlp.make_emlp_arch`) trained on the same data with
@@ -9,8 +10,9 @@ EMLP's model selection on 1000 validation points, 5000 test points) — exactly 
 ``liekit reproduce emlp`` runs, one cell at a time (:func:`liekit.experiments.emlp.fit_cell`). Cells
 run seed-major (the whole grid for seed 0 first) until the budget is spent; each finished cell is
 appended to ``benchmarks/results/emlp_grid.json`` and cells already there are skipped, so the grid fills
-over several runs. Single-threaded (the layers' blocks are small). Writes ``emlp_grid.md`` beside it: the
-median [min, max] over the seeds measured so far, beside EMLP's published medians.
+over several runs; two runs on disjoint cells (``--sizes`` / ``--seeds``) may share the file.
+Single-threaded (the layers' blocks are small). Writes ``emlp_grid.md`` beside it: the median [min, max]
+over the seeds measured so far, beside EMLP's published medians.
 """
 
 from __future__ import annotations
@@ -30,6 +32,17 @@ from liekit._threads import single_threaded
 from liekit.experiments import emlp
 
 OUT = Path(__file__).resolve().parent / "results"
+#: the data a cell is trained on (``fit_cell``'s ``cfg["data"]``)
+DATA = {
+    "emlp": "EMLP's own data set (the published study's pool, torch.randn under its data seed 2021, and its split),"
+            " one per cell, shared by the seeds as by EMLP's three trials; the seeds differ in initial weights and"
+            " batch order",
+    "emlp-numpy": "the pool EMLP 1.0.3's dataset classes would draw under the same seed (np.random.randn) and the"
+                  " same split; not the published study's data (these cells' MLP had torch's default"
+                  " initialisation, not EMLP's Xavier-normal one)",
+    "seeded": "each seed its own pool (liekit's draw; these cells' MLP had torch's default initialisation, not"
+              " EMLP's Xavier-normal one)",
+}
 #: how the equivariant layers' weights are trained: EMLP's dense weights projected in every forward pass
 #: (``EMLPLinear``, since 2026-11-30 14:35); cells measured before carry "coefficients" (Adam on the
 #: coefficients of orthonormal intertwiners) and are reported apart, never mixed with the current ones
@@ -39,35 +52,52 @@ PARAMETRISATION = "emlp"
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--budget", type=float, default=3600.0, help="seconds before no new cell is started")
-    ap.add_argument("--seeds", type=int, default=3)
+    ap.add_argument("--seeds", type=int, default=3, help="seeds 0 .. seeds-1")
+    ap.add_argument("--start-seed", type=int, default=0, help="skip the seeds below this (a second run beside one)")
     ap.add_argument("--tasks", nargs="+", default=list(emlp.PUBLISHED))
     ap.add_argument("--sizes", nargs="+", type=int, default=list(emlp.GRID))
+    ap.add_argument("--data", choices=list(DATA), default="emlp",
+                    help="; ".join(f"'{k}': {v}" for k, v in DATA.items()))
     ap.add_argument("--out", type=Path, default=OUT / "emlp_grid.json")
     args = ap.parse_args()
-    done = json.loads(args.out.read_text()) if args.out.exists() else {"cells": []}
-    have = {(c["task"], c["n"], c["seed"]) for c in done["cells"]
-            if c.get("parametrisation", "coefficients") == PARAMETRISATION}
-    cfg = emlp.full_config()
-    todo = [(t, n, s) for s in range(args.seeds) for n in args.sizes for t in args.tasks if (t, n, s) not in have]
+    cfg = {**emlp.full_config(), "data": args.data}
+    grid = [(t, n, s) for s in range(args.start_seed, args.seeds) for n in args.sizes for t in args.tasks]
     t_start = time.perf_counter()
     with single_threaded():
-        for task, n, seed in todo:
+        for task, n, seed in grid:
             if time.perf_counter() - t_start > args.budget:
                 break
+            done = json.loads(args.out.read_text()) if args.out.exists() else {"cells": []}
+            if (task, n, seed) in _measured(done["cells"], args.data):  # also by another run sharing the file
+                continue
             t0, c0 = time.perf_counter(), time.process_time()
             res = emlp.fit_cell(task, n, seed, cfg, index=list(emlp.GRID).index(n) if n in emlp.GRID else 0)
             done["cells"].append({
                 "task": task, "n": n, "seed": seed, "epochs": cfg["epochs"](n), "models": res,
-                "parametrisation": PARAMETRISATION,
+                "parametrisation": PARAMETRISATION, "data": args.data,
                 "wall": time.perf_counter() - t0, "cpu": time.process_time() - c0,
                 "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                 "date": datetime.date.today().isoformat(), "torch": torch.__version__,
                 "python": platform.python_version(), "dtype": str(cfg["dtype"]).replace("torch.", "")})
             print(f"{task} N={n} seed={seed}: " + ", ".join(f"{k} {v['mse']:.3g}" for k, v in res.items())
                   + f" ({time.perf_counter() - t0:.0f} s)", flush=True)
-            args.out.write_text(json.dumps(done, indent=1))
-            write_markdown(done["cells"], args.out.with_suffix(".md"))
-    write_markdown(done["cells"], args.out.with_suffix(".md"))
+            write_markdown(_append(args.out, done["cells"][-1])["cells"], args.out.with_suffix(".md"))
+    write_markdown(json.loads(args.out.read_text())["cells"] if args.out.exists() else [], args.out.with_suffix(".md"))
+
+
+def _measured(cells: list[dict], data: str) -> set[tuple[str, int, int]]:
+    return {(c["task"], c["n"], c["seed"]) for c in cells
+            if c.get("parametrisation", "coefficients") == PARAMETRISATION and c.get("data", "seeded") == data}
+
+
+def _append(path: Path, cell: dict) -> dict:
+    """Append ``cell`` to the grid file as it is on disk now (two runs on disjoint cells may share one file)."""
+    done = json.loads(path.read_text()) if path.exists() else {"cells": []}
+    done["cells"].append(cell)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(done, indent=1))
+    tmp.replace(path)
+    return done
 
 
 HEADER = [
@@ -77,7 +107,8 @@ HEADER = [
     " the plain MLP and liekit's equivariant network (EMLP's architecture on liekit's structured layers) on the"
     " same data with EMLP's settings: Adam 3e-3, batch 500, min(900000/N, 1000) epochs, 3 hidden layers of 384"
     " dims, float32, test MSE at the best validation MSE (1000 validation, 5000 test points). Single-threaded on"
-    " a shared 2-core machine (other jobs running: times are upper bounds). Published: EMLP's"
+    " a shared 2-core machine (other jobs running: times are upper bounds); the equivariant layers trained with"
+    " EMLP's parametrisation (dense weights projected every forward pass). Published: EMLP's"
     " `synthetic_results_all.csv`, median of its 3 trials (EMLP with the task's full group; MLP without"
     " augmentation). Verdict on the median over the seeds measured.",
     "",
@@ -87,8 +118,11 @@ HEADER = [
 def write_markdown(cells: list[dict], path: Path) -> None:
     current = [c for c in cells if c.get("parametrisation", "coefficients") == PARAMETRISATION]
     older = [c for c in cells if c.get("parametrisation", "coefficients") != PARAMETRISATION]
-    lines = HEADER + _table(current, "EMLP's parametrisation (dense weights projected every forward pass,"
-                                     " as EMLP trains them)")
+    lines = list(HEADER)
+    for i, (key, what) in enumerate(DATA.items()):
+        cs = [c for c in current if c.get("data", "seeded") == key]
+        if cs or key == "emlp":
+            lines += ([] if i == 0 else [""]) + _table(cs, f"`--data {key}`: {what}")
     if older:
         lines += ["", *_table(older, "earlier cells: Adam on the coefficients of orthonormal intertwiners (a connection"
                                      " spread over s matrix entries moves √s times slower than in EMLP); kept for the"

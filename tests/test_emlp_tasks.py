@@ -1,6 +1,7 @@
 """EMLP's benchmark tasks generated in liekit: symmetry of the targets, shapes, determinism, errors, and the
 ``reproduce emlp --quick`` experiment end to end."""
 
+import numpy as np
 import pytest
 import torch
 
@@ -10,6 +11,8 @@ from liekit.experiments.emlp_tasks import (
     O13,
     O2eR3,
     double_spring_pendulum,
+    emlp_data,
+    emlp_split_indices,
     inertia,
     inertia_target,
     make_task,
@@ -105,6 +108,63 @@ def test_shapes_stats_and_determinism(name, d_in, d_out):
         assert torch.equal(sx.reshape(-1, k), sx.reshape(-1, k)[:, :1].expand(-1, k))
 
 
+@pytest.mark.parametrize("name, dim", [("O5Synthetic", 10), ("Inertia", 20), ("ParticleInteraction", 16)])
+@pytest.mark.parametrize("n_train", [30, 20, 150])  # below, tied with and above the validation split
+@pytest.mark.parametrize("draw", ["torch", "numpy"])
+def test_emlp_data_is_emlps_seeded_pool_and_oils_split(name, dim, n_train, draw):
+    """EMLP's ``makeTrainer``: numpy and torch seeded with 2021, ``dataset(ndata)`` (one ``randn(ndata, dim)``:
+    torch's in the published study's dataset classes, numpy's in EMLP 1.0.3), then oil's ``split_dataset``, largest
+    split first, each one scikit-learn's ``train_test_split`` on numpy's global state."""
+    sklearn = pytest.importorskip("sklearn.model_selection")
+    ndata, splits = 400, {"train": n_train, "test": 100, "val": 20}
+    state = np.random.get_state()
+    try:
+        np.random.seed(2021)
+        if draw == "torch":
+            with torch.random.fork_rng():
+                torch.manual_seed(2021)
+                z = torch.randn(ndata, dim).double().numpy()
+        else:
+            z = np.random.randn(ndata, dim)
+        indices, ref = np.arange(ndata), {}
+        for key, count in sorted(splits.items(), reverse=True, key=lambda kv: kv[1]):
+            indices, ref[key] = sklearn.train_test_split(indices, test_size=count)
+    finally:
+        np.random.set_state(state)
+    t = emlp_data(name, n_train, n_val=20, n_test=100, ndata=ndata, draw=draw)
+    X = z.copy()
+    if name == "Inertia":
+        X[:, :5] = np.log(1 + np.exp(X[:, :5]))
+    elif name == "ParticleInteraction":
+        X = X / 4
+    assert t.extra["n_val"] == 20 and t.extra["draw"] == draw and t.X_test.shape == (120, dim)
+    np.testing.assert_allclose(t.X_train.numpy(), X[ref["train"]], rtol=1e-15, atol=1e-15)
+    np.testing.assert_allclose(t.X_test.numpy(), X[np.concatenate([ref["val"], ref["test"]])], rtol=1e-15, atol=1e-15)
+    target = {"O5Synthetic": o5_target, "Inertia": inertia_target, "ParticleInteraction": particle_target}[name]
+    assert torch.equal(t.y_train, target(t.X_train)) and torch.equal(t.y_test, target(t.X_test))
+    # one data set per (task, N): EMLP's trials share it
+    assert torch.equal(emlp_data(name, n_train, n_val=20, n_test=100, ndata=ndata, draw=draw).X_train, t.X_train)
+
+
+def test_emlp_split_indices_partitions_and_bad_inputs():
+    rng = np.random.RandomState(0)
+    idx = emlp_split_indices({"train": 30, "test": 50, "val": 20}, 100, rng)
+    allidx = np.concatenate(list(idx.values()))
+    assert sorted(allidx.tolist()) == list(range(100))  # the whole pool, each sample once
+    with pytest.raises(ValueError, match="more than the pool"):
+        emlp_split_indices({"train": 80, "test": 50}, 100, rng)
+    with pytest.raises((ValueError, TypeError), match="train"):
+        emlp_split_indices({"train": 0, "test": 50}, 100, rng)
+    with pytest.raises(ValueError, match="unknown EMLP regression task"):
+        emlp_data("DoubleSpringPendulum", 10)
+    with pytest.raises(TypeError, match="seed"):
+        emlp_data("O5Synthetic", 10, ndata=2000, n_test=10, n_val=10, seed=1.5)
+    with pytest.raises((ValueError, TypeError), match="n_val"):
+        emlp_data("O5Synthetic", 10, n_val=-1)
+    with pytest.raises(ValueError, match="draw must be"):
+        emlp_data("O5Synthetic", 10, ndata=2000, n_test=10, n_val=10, draw="jax")
+
+
 def test_bad_inputs():
     with pytest.raises(ValueError, match="unknown EMLP task"):
         make_task("Nope", 10)
@@ -182,3 +242,45 @@ def test_emlp_linear_trains_emlps_coordinates():
     blk = step[a:a + 4, b:b + 4]
     assert torch.allclose(blk, blk[0, 0] * torch.eye(4, dtype=blk.dtype), atol=1e-12)
     assert abs(abs(float(blk[0, 0])) - lr) < 1e-6 * lr
+
+
+def test_fit_cell_on_emlps_own_data_and_bad_data_choice():
+    from liekit.experiments.emlp import MODELS, _config, fit_cell
+
+    cfg = {**_config(True), "epochs": lambda n: 2, "ch": 12, "layers": 1, "n_test": 50, "n_val": 20, "ndata": 200,
+           "data": "emlp"}
+    out = fit_cell("O5Synthetic", 30, 0, cfg)
+    assert set(out) == set(MODELS)
+    for r in out.values():
+        assert np.isfinite(r["mse"]) and r["mse"] > 0 and np.isfinite(r["last"])
+    assert out[MODELS[1]]["eq_err"] < 1e-4  # float32 model, O(5)-invariant
+    with pytest.raises(ValueError, match="cfg\\['data'\\]"):
+        fit_cell("O5Synthetic", 30, 0, {**cfg, "data": "mine"})
+
+
+def test_make_model_networks_and_bad_choices():
+    from liekit.experiments.emlp import EMLPLinear, make_model
+
+    t = make_task("Inertia", 4, 4, seed=0, ndata=50)
+    mlp = make_model("MLP", t.rep_in, t.rep_out, ch=16, num_layers=1, dtype=torch.float32)
+    assert isinstance(mlp[0], torch.nn.Linear) and mlp[0].in_features == 20 and mlp[0].weight.dtype == torch.float32
+    eq = make_model("EMLP", t.rep_in, t.rep_out, ch=40, num_layers=1, dtype=torch.float32)
+    assert any(isinstance(m, EMLPLinear) for m in eq.modules())
+    with pytest.raises(ValueError, match="network must be"):
+        make_model("CNN", t.rep_in, t.rep_out)
+    with pytest.raises(ValueError, match="arch must be"):
+        make_model("EMLP", t.rep_in, t.rep_out, arch="escnn")
+
+
+def test_mlp_baseline_has_objax_linear_initialisation():
+    """EMLP's MLP is built from objax ``Linear`` layers: Xavier-normal weights, zero biases (torch's default would
+    draw both uniformly with a different scale)."""
+    from liekit.experiments.emlp import make_mlp
+
+    torch.manual_seed(0)
+    net = make_mlp(10, 1, ch=384, num_layers=3, dtype=torch.float64)
+    lins = [m for m in net if isinstance(m, torch.nn.Linear)]
+    assert len(lins) == 4 and all(float(m.bias.abs().max()) == 0.0 for m in lins)
+    hidden = lins[1].weight  # 384 x 384: std sqrt(2 / 768) = 0.051 (torch's default: 1/sqrt(3*384) = 0.029)
+    assert abs(float(hidden.std()) - (2 / 768) ** 0.5) < 0.002
+    assert abs(float(hidden.mean())) < 0.002

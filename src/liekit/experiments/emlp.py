@@ -7,11 +7,14 @@ EMLP's grid of training-set sizes with EMLP's settings (``experiments/data_effic
 ``min(900000 / N, 1000)`` epochs, 3 hidden layers of 384 channels (the equivariant model's
 hidden representation allocated over tensor ranks as EMLP's ``uniform_rep``), EMLP's input /
 output standardisation, 5000 test samples, and EMLP's model selection (the test MSE at the best
-validation MSE on 1000 more samples); median of 3 seeds. The equivariant network is EMLP's own
-(:func:`make_emlp_arch`: EMLP's blocks, its cheap bilinear layer, parametrisation and initialisation) built from
-liekit's structured layers (the double spring pendulum below uses :class:`~liekit.nn.EquivariantMLP`). The table
-puts the test MSE beside EMLP's published numbers (``synthetic_results_all.csv``, median of its 3 trials).
-``--quick`` scales everything down (two small N, few epochs, a narrow model) and says so.
+validation MSE on 1000 more samples); median of 3 seeds. The data are EMLP's own
+(:func:`~liekit.experiments.emlp_tasks.emlp_data`: the pool drawn with its fixed data seed 2021 and split as its
+trainer splits it), so, as in EMLP's trials, the seeds differ only in initial weights and batch order. The
+equivariant network is EMLP's own (:func:`make_emlp_arch`: EMLP's blocks, its cheap bilinear layer,
+parametrisation and initialisation) built from liekit's structured layers (the double spring pendulum below
+uses :class:`~liekit.nn.EquivariantMLP`). The table puts the test MSE beside EMLP's published numbers
+(``synthetic_results_all.csv``, median of its 3 trials). ``--quick`` scales everything down (two small N,
+few epochs, a narrow model) and says so.
 
 A fourth section trains both models as Hamiltonian neural networks on EMLP's double spring
 pendulum (O(2) about the vertical axis) by fitting RK4 rollouts of 5-step trajectory chunks.
@@ -37,6 +40,7 @@ from .emlp_tasks import (
     EMLP_TEST,
     EMLPTask,
     double_spring_pendulum,
+    emlp_data,
     hamiltonian_field,
     make_task,
     pendulum_hamiltonian,
@@ -44,6 +48,7 @@ from .emlp_tasks import (
 )
 
 __all__ = ["run", "PUBLISHED", "GRID", "emlp_hidden", "emlp_epochs", "make_mlp", "make_emlp", "make_emlp_arch",
+           "make_model",
            "EMLPLinear", "EMLPBilinear", "EMLPBlock", "emlp_init_", "fit",
            "test_mse", "published_median", "verdict", "fit_cell", "full_config", "MODELS"]
 
@@ -145,13 +150,19 @@ class Standardized(nn.Module):
 
 def make_mlp(n_in: int, n_out: int, ch: int = 384, num_layers: int = 3, dtype: torch.dtype = torch.float64
              ) -> nn.Module:
-    """EMLP's baseline MLP: ``num_layers`` × (Linear, swish), then a Linear read-out."""
+    """EMLP's baseline MLP (``emlp.nn.objax.MLP``): ``num_layers`` × (Linear, swish), then a Linear read-out,
+    initialised as objax's ``Linear``: weights :math:`N(0, 2/(n_{in} + n_{out}))` (Xavier normal), biases zero."""
     layers: list[nn.Module] = []
     prev = n_in
     for _ in range(num_layers):
         layers += [nn.Linear(prev, ch), nn.SiLU()]
         prev = ch
     layers.append(nn.Linear(prev, n_out))
+    with torch.no_grad():
+        for lin in layers:
+            if isinstance(lin, nn.Linear):
+                nn.init.xavier_normal_(lin.weight)
+                nn.init.zeros_(lin.bias)
     return nn.Sequential(*layers).to(dtype)
 
 
@@ -162,6 +173,20 @@ def make_emlp(rep_in: Rep, rep_out: Rep, ch: int = 384, num_layers: int = 3, dty
 
     return EquivariantMLP(rep_in, rep_out, hidden=emlp_hidden(rep_in.group, ch), depth=num_layers, dtype=dtype)
 
+
+
+def make_model(network: str, rep_in: Rep, rep_out: Rep, ch: int = 384, num_layers: int = 3,
+               dtype: torch.dtype = torch.float64, arch: str = "emlp") -> nn.Module:
+    """One of the grid's two networks: ``"MLP"`` (:func:`make_mlp`) or ``"EMLP"``, the equivariant one — EMLP's
+    architecture on liekit's layers (``arch="emlp"``, :func:`make_emlp_arch`) or liekit's own
+    :class:`~liekit.nn.EquivariantMLP` (``arch="liekit"``, :func:`make_emlp`)."""
+    if network == "MLP":
+        return make_mlp(rep_in.size, rep_out.size, ch, num_layers, dtype)
+    if network != "EMLP":
+        raise ValueError(f"network must be 'MLP' or 'EMLP', got {network!r}")
+    if arch not in ("emlp", "liekit"):
+        raise ValueError(f"arch must be 'emlp' or 'liekit', got {arch!r}")
+    return (make_emlp_arch if arch == "emlp" else make_emlp)(rep_in, rep_out, ch, num_layers, dtype)
 
 
 def fit(model: nn.Module, X: torch.Tensor, y: torch.Tensor, epochs: int, *, bs: int = 500, lr: float = 3e-3,
@@ -255,21 +280,29 @@ def fit_cell(task_name: str, n: int, seed: int, cfg: dict[str, Any], device: str
     selection), ``last`` (test MSE after the last epoch), ``s_per_epoch`` and, for the equivariant model,
     ``eq_err`` (largest relative equivariance error of the trained model). ``index`` only offsets the
     torch seed of the initial weights (the position of ``n`` in the grid, as :func:`run` numbers them).
+    With ``cfg["data"] == "emlp"`` the data are EMLP's own (:func:`~liekit.experiments.emlp_tasks.emlp_data`:
+    one data set per (task, N), shared by the seeds as by EMLP's trials; the seed then sets only the initial
+    weights and the batch order; ``"emlp-numpy"``: the pool EMLP 1.0.3's dataset classes would draw instead);
+    with ``"seeded"`` each seed draws its own pool.
     """
     dtype = cfg["dtype"]
     nv = cfg["n_val"]  # EMLP's validation split, drawn from the same pool as the test split
-    task = make_task(task_name, n, cfg["n_test"] + nv, seed=1000 * seed + 17, ndata=cfg["ndata"])
+    data = cfg.get("data", "seeded")
+    if data in ("emlp", "emlp-numpy"):
+        task = emlp_data(task_name, n, n_val=nv, n_test=cfg["n_test"], ndata=cfg["ndata"],
+                         draw="torch" if data == "emlp" else "numpy")
+    elif data == "seeded":
+        task = make_task(task_name, n, cfg["n_test"] + nv, seed=1000 * seed + 17, ndata=cfg["ndata"])
+    else:
+        raise ValueError(f"cfg['data'] must be 'seeded', 'emlp' or 'emlp-numpy', got {data!r}")
     X, y = task.X_train.to(device, dtype), task.y_train.to(device, dtype)
     Xv, yv = task.X_test[:nv].to(device, dtype), task.y_test[:nv].to(device, dtype)
     Xt, yt = task.X_test[nv:].to(device, dtype), task.y_test[nv:].to(device, dtype)
     out: dict[str, dict[str, float]] = {}
     for name in MODELS:
         torch.manual_seed(100 * seed + index)
-        if name.startswith("MLP"):
-            core = make_mlp(task.rep_in.size, task.rep_out.size, cfg["ch"], cfg["layers"], dtype)
-        else:
-            build = make_emlp_arch if cfg["arch"] == "emlp" else make_emlp
-            core = build(task.rep_in, task.rep_out, cfg["ch"], cfg["layers"], dtype)
+        core = make_model("MLP" if name.startswith("MLP") else "EMLP", task.rep_in, task.rep_out, cfg["ch"],
+                          cfg["layers"], dtype, arch=cfg["arch"])
         model = Standardized(core, task.stats, dtype).to(device)
         info = fit(model, X, y, cfg["epochs"](n), bs=cfg["bs"], lr=cfg["lr"], seed=seed, val=(Xv, yv),
                    test=(Xt, yt))
@@ -338,11 +371,11 @@ def _config(quick: bool) -> dict[str, Any]:
         return {"sizes": [30, 100], "seeds": 1, "epochs": lambda n: 60, "ch": 24, "layers": 2, "bs": 500,
                 "lr": 3e-3, "n_test": 500, "n_val": 200, "ndata": 2000, "arch": "emlp",
                 "pend_train": 40, "pend_test": 20, "pend_epochs": 5,
-                "pend_horizon": 2.0, "dtype": torch.float32}
+                "pend_horizon": 2.0, "dtype": torch.float32, "data": "emlp"}
     return {"sizes": list(GRID), "seeds": 3, "epochs": emlp_epochs, "ch": 384, "layers": 3, "bs": 500, "lr": 3e-3,
             "n_test": EMLP_TEST, "n_val": EMLP_NDATA - 30000 - EMLP_TEST, "ndata": EMLP_NDATA, "arch": "emlp",
             "pend_train": 500, "pend_test": 500, "pend_epochs": 1000,
-            "pend_horizon": 30.0, "dtype": torch.float32}
+            "pend_horizon": 30.0, "dtype": torch.float32, "data": "emlp"}
 
 
 def run(quick: bool = False, out: Path | None = None, device: str = "cpu") -> str:
@@ -382,9 +415,12 @@ def _run(quick: bool, out: Path, device: str) -> str:
     fig_path = save(fig, out / "emlp_data_efficiency.png")
 
     mode = ("QUICK MODE (scaled down, not EMLP's settings): N ∈ {30, 100}, 1 seed, 60 epochs, hidden 24 dims,"
-            " 2 hidden layers, 500 test and 200 validation points, pool of 2000" if quick else
-            "EMLP's settings: Adam lr 3e-3 (constant), batch 500, min(900000/N, 1000) epochs, 3 hidden layers of"
-            " 384 dims, 5000 test and 1000 validation points from a pool of 36000, median [min, max] of 3 seeds")
+            " 2 hidden layers, 500 test and 200 validation points, pool of 2000 drawn with EMLP's data seed" if quick
+            else "EMLP's settings and EMLP's own data (the published study's pool of 36000, torch.randn under its data"
+            " seed 2021, split as its trainer splits it: 5000 test, 1000 validation points; the data its published"
+            " trials share), the MLP initialised as EMLP's (objax Linear: Xavier normal, zero bias), Adam lr"
+            " 3e-3 (constant), batch 500, min(900000/N, 1000) epochs, 3 hidden layers of 384 dims, median [min, max]"
+            " of 3 seeds (initial weights and batch order)")
     lines = [
         "## EMLP's benchmark tasks: test MSE vs training-set size",
         "",

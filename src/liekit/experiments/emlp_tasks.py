@@ -23,7 +23,8 @@ The regression tasks are generated as EMLP does: one pool of ``ndata = 36000`` s
 dataset classes compute them (:attr:`EMLPTask.stats` ``= (μx, σx, μy, σy)``, to be applied as
 EMLP's ``Standardize`` wrapper does: ``σy·model((x − μx)/σx) + μy``; Inertia uses none), then a
 random split into train / test. Test MSE is measured on raw (unstandardised) targets, as in
-EMLP's tables.
+EMLP's tables. :func:`emlp_data` gives instead EMLP's own data set, sample for sample: the pool drawn under
+EMLP's fixed data seed 2021 and its split (the data all three of its published trials were trained on).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import torch
 
 from .._numerics import rk4_step
@@ -44,7 +46,7 @@ __all__ = [
     "EMLPTask", "TASKS", "make_task", "o5_synthetic", "inertia", "particle_interaction",
     "double_spring_pendulum", "pendulum_hamiltonian", "o5_target", "o5_stats", "inertia_target",
     "particle_target", "particle_stats", "O13", "O2eR3", "standardize",
-    "EMLP_NDATA", "EMLP_TEST",
+    "EMLP_NDATA", "EMLP_TEST", "EMLP_DATA_SEED", "emlp_data", "emlp_split_indices",
 ]
 
 #: EMLP's pool size for the regression tasks (``ndata = 30000 + 5000 + 1000``) and its test split
@@ -113,11 +115,25 @@ def _sizes(n_train: int, n_test: int, ndata: int | None) -> tuple[int, int, int]
     return n_train, n_test, ndata
 
 
-def _split(name: str, X: torch.Tensor, Y: torch.Tensor, n_train: int, n_test: int, g: torch.Generator,
-           rep_in: Rep, rep_out: Rep, stats: tuple[Any, Any, Any, Any]) -> EMLPTask:
-    perm = torch.randperm(X.shape[0], generator=g)
-    tr, te = perm[:n_train], perm[n_train:n_train + n_test]
-    return EMLPTask(name, X[tr], Y[tr], X[te], Y[te], rep_in, rep_out, stats)
+@dataclass(frozen=True)
+class _Pool:
+    """A task's whole pool before the split: inputs, targets, representations and EMLP's statistics."""
+
+    name: str
+    X: torch.Tensor
+    Y: torch.Tensor
+    rep_in: Rep
+    rep_out: Rep
+    stats: tuple[Any, Any, Any, Any]
+
+    def task(self, train: torch.Tensor, test: torch.Tensor, **extra: Any) -> EMLPTask:
+        return EMLPTask(self.name, self.X[train], self.Y[train], self.X[test], self.Y[test], self.rep_in,
+                        self.rep_out, self.stats, dict(extra))
+
+
+def _split(pool: _Pool, n_train: int, n_test: int, g: torch.Generator) -> EMLPTask:
+    perm = torch.randperm(pool.X.shape[0], generator=g)
+    return pool.task(perm[:n_train], perm[n_train:n_train + n_test])
 
 
 # -- the tasks ----------------------------------------------------------------------------------
@@ -133,10 +149,12 @@ def o5_synthetic(n_train: int = 1000, n_test: int = EMLP_TEST, seed: int | torch
     """EMLP's ``O5Synthetic``: O(5)-invariant regression on two vectors of R⁵."""
     n_train, n_test, ndata = _sizes(n_train, n_test, ndata)
     g = _generator(seed)
-    X = torch.randn(ndata, 10, generator=g, dtype=torch.float64)
-    Y = o5_target(X)
-    G = O(5)
-    return _split("O5Synthetic", X, Y, n_train, n_test, g, 2 * V(G), trivial(G), o5_stats(X, Y))
+    return _split(_o5_pool(torch.randn(ndata, 10, generator=g, dtype=torch.float64)), n_train, n_test, g)
+
+
+def _o5_pool(z: torch.Tensor) -> _Pool:
+    G, Y = O(5), o5_target(z)
+    return _Pool("O5Synthetic", z, Y, 2 * V(G), trivial(G), o5_stats(z, Y))
 
 
 def o5_stats(X: torch.Tensor, Y: torch.Tensor) -> tuple[Any, Any, Any, Any]:
@@ -162,12 +180,14 @@ def inertia(n_train: int = 1000, n_test: int = EMLP_TEST, seed: int | torch.Gene
     n_train, n_test, ndata = _sizes(n_train, n_test, ndata)
     k = check_positive_int(k, "k")
     g = _generator(seed)
-    X = torch.randn(ndata, 4 * k, generator=g, dtype=torch.float64)
+    return _split(_inertia_pool(torch.randn(ndata, 4 * k, generator=g, dtype=torch.float64), k), n_train, n_test, g)
+
+
+def _inertia_pool(z: torch.Tensor, k: int = 5) -> _Pool:
+    X = z.clone()
     X[:, :k] = torch.nn.functional.softplus(X[:, :k])  # masses, log(1 + e^z)
-    Y = inertia_target(X, k)
     G = O(3)
-    return _split("Inertia", X, Y, n_train, n_test, g, k * trivial(G) + k * V(G), V(G) ** 2,
-                  (0.0, 1.0, 0.0, 1.0))
+    return _Pool("Inertia", X, inertia_target(X, k), k * trivial(G) + k * V(G), V(G) ** 2, (0.0, 1.0, 0.0, 1.0))
 
 
 def _mdot(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -189,13 +209,18 @@ def particle_interaction(n_train: int = 1000, n_test: int = EMLP_TEST, seed: int
                          ndata: int | None = None, group: Group | None = None) -> EMLPTask:
     """EMLP's ``ParticleInteraction``: a Lorentz-invariant scalar of four 4-momenta; group O(1,3) by default."""
     n_train, n_test, ndata = _sizes(n_train, n_test, ndata)
-    g = _generator(seed)
-    X = torch.randn(ndata, 16, generator=g, dtype=torch.float64) / 4
     G = O13() if group is None else group
     if not isinstance(G, Group) or G.n != 4:
         raise ValueError("group must be a liekit Group acting on R^4 (O13(), Lorentz(), ...)")
+    g = _generator(seed)
+    return _split(_particle_pool(torch.randn(ndata, 16, generator=g, dtype=torch.float64), G), n_train, n_test, g)
+
+
+def _particle_pool(z: torch.Tensor, group: Group | None = None) -> _Pool:
+    X = z / 4
+    G = O13() if group is None else group
     Y = particle_target(X)
-    return _split("ParticleInteraction", X, Y, n_train, n_test, g, 4 * V(G), trivial(G), particle_stats(X, Y))
+    return _Pool("ParticleInteraction", X, Y, 4 * V(G), trivial(G), particle_stats(X, Y))
 
 
 def particle_stats(X: torch.Tensor, Y: torch.Tensor) -> tuple[Any, Any, Any, Any]:
@@ -283,6 +308,81 @@ TASKS: dict[str, Callable[..., EMLPTask]] = {
     "Inertia": inertia,
     "ParticleInteraction": particle_interaction,
 }
+
+
+#: the regression tasks' pools from standard normals ``z (ndata, dim)``: ``dim`` and the pool builder
+_POOLS: dict[str, tuple[int, Callable[[torch.Tensor], _Pool]]] = {
+    "O5Synthetic": (10, _o5_pool),
+    "Inertia": (20, _inertia_pool),
+    "ParticleInteraction": (16, _particle_pool),
+}
+
+#: the data seed EMLP's ``makeTrainer`` fixes (``seed=2021`` in ``experiments/train_basic.py``)
+EMLP_DATA_SEED = 2021
+
+
+def emlp_split_indices(splits: dict[str, int], ndata: int, rng: np.random.RandomState) -> dict[str, np.ndarray]:
+    """EMLP's split of a pool of ``ndata`` samples (``oil.datasetup.datasets.split_dataset``), draw for draw.
+
+    The splits are taken largest first (ties in the order given); each is the test part of scikit-learn's
+    ``train_test_split(indices, test_size=count)`` on the remaining indices, which draws one permutation
+    ``π = rng.permutation(len(indices))`` and takes ``indices[π[:count]]``, keeping ``indices[π[count:]]``;
+    a split as large as what remains takes it whole without a draw. ``rng`` is numpy's global state in EMLP
+    (seeded by ``FixedNumpySeed``), here passed explicitly. Returns the indices of each split.
+    """
+    for key, count in splits.items():
+        check_positive_int(count, f"splits[{key!r}]")
+    if sum(splits.values()) > ndata:
+        raise ValueError(f"the splits take {sum(splits.values())} samples, more than the pool's ndata = {ndata}")
+    indices = np.arange(ndata)
+    out: dict[str, np.ndarray] = {}
+    for key, count in sorted(splits.items(), reverse=True, key=lambda kv: kv[1]):
+        if count == len(indices):
+            out[key], indices = indices, indices[:0]
+        else:
+            perm = rng.permutation(len(indices))
+            out[key], indices = indices[perm[:count]], indices[perm[count:]]
+    return out
+
+
+def emlp_data(name: str, n_train: int, n_val: int = EMLP_NDATA - 30000 - EMLP_TEST, n_test: int = EMLP_TEST,
+              ndata: int = EMLP_NDATA, seed: int = EMLP_DATA_SEED, draw: str = "torch") -> EMLPTask:
+    """EMLP's own data set for one training size: the data of its published trials, sample for sample.
+
+    EMLP's ``makeTrainer`` builds the pool and splits it inside ``FixedNumpySeed(2021)`` and
+    ``FixedPytorchSeed(2021)``, so its three published trials of a cell share one data set (they differ in
+    initial weights and batch order). The pool is a standard normal ``z (ndata, dim)`` mapped as EMLP's dataset
+    class maps it (masses through softplus for Inertia, ``/4`` for ParticleInteraction), drawn
+
+    * ``draw="torch"`` (default): as the dataset classes of EMLP's experiments drew it (``emlp_jax/datasets.py``,
+      the code of the published study): ``torch.randn(ndata, dim)`` in float32 after ``torch.manual_seed(seed)``;
+      the split then starts numpy's stream afresh at ``seed``;
+    * ``draw="numpy"``: as EMLP 1.0.3's ``emlp/datasets.py`` draws it: ``RandomState(seed).randn(ndata, dim)``
+      (float64), the split continuing that stream.
+
+    The split is :func:`emlp_split_indices` with EMLP's sizes ``{train: n_train, test: n_test, val: n_val}``.
+    Returns an :class:`EMLPTask` whose test part is the validation split followed by the test split
+    (``extra["n_val"]`` says where the validation part ends).
+    """
+    if name not in _POOLS:
+        raise ValueError(f"unknown EMLP regression task {name!r}; choose from {', '.join(_POOLS)}")
+    n_train, n_val, n_test = (check_positive_int(v, k) for v, k in
+                              ((n_train, "n_train"), (n_val, "n_val"), (n_test, "n_test")))
+    ndata = check_positive_int(ndata, "ndata")
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
+        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+    if draw not in ("torch", "numpy"):
+        raise ValueError(f"draw must be 'torch' or 'numpy', got {draw!r}")
+    dim, build = _POOLS[name]
+    rng = np.random.RandomState(seed)
+    if draw == "torch":
+        z = torch.randn(ndata, dim, generator=torch.Generator().manual_seed(int(seed))).double()
+    else:
+        z = torch.from_numpy(rng.randn(ndata, dim))
+    pool = build(z)
+    idx = emlp_split_indices({"train": n_train, "test": n_test, "val": n_val}, ndata, rng)
+    held_out = torch.from_numpy(np.concatenate([idx["val"], idx["test"]]))
+    return pool.task(torch.from_numpy(idx["train"]), held_out, n_val=n_val, data_seed=seed, draw=draw)
 
 
 def make_task(name: str, n_train: int, n_test: int = EMLP_TEST, seed: int | torch.Generator = 0, **kw: Any
