@@ -49,11 +49,9 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from liekit.experiments.emlp import PUBLISHED, emlp_epochs, published_median  # noqa: E402
+from liekit.experiments.emlp import DATA_CHOICES, PUBLISHED, cell_task, emlp_epochs, published_median  # noqa: E402
 from liekit.experiments.emlp_tasks import (  # noqa: E402
-    emlp_data,
     inertia_target,
-    make_task,
     o5_stats,
     o5_target,
     particle_stats,
@@ -229,7 +227,7 @@ def main() -> int:
     ap.add_argument("--arch", choices=("emlp", "liekit"), default="emlp",
                     help="liekit's equivariant network: EMLP's architecture on liekit's layers (what the grid and"
                          " `reproduce emlp` train) or liekit's own EquivariantMLP")
-    ap.add_argument("--data", choices=list(DATA_LABEL), default="emlp",
+    ap.add_argument("--data", choices=DATA_CHOICES, default="emlp",
                     help="'emlp': EMLP's own data set (the published study's pool under its data seed 2021, and its"
                          " split), the data of its published trials; 'emlp-numpy': the pool EMLP 1.0.3's dataset"
                          " classes draw under that seed; 'seeded': liekit's draw per seed (as the grid's options)")
@@ -254,9 +252,7 @@ def main() -> int:
     for task_name in args.tasks:
         for n in args.sizes:
             for s in range(args.seeds):
-                t = (make_task(task_name, n, args.n_test + args.n_val, seed=1000 * s + 17) if args.data == "seeded"
-                     else emlp_data(task_name, n, n_val=args.n_val, n_test=args.n_test,
-                                    draw="torch" if args.data == "emlp" else "numpy"))
+                t = cell_task(task_name, n, s, args.data, n_val=args.n_val, n_test=args.n_test)
                 data = tmp / f"{task_name}_{n}_{s}.npz"
                 mx, sx, my, sy = (np.asarray(torch.as_tensor(v, dtype=torch.float64)) for v in t.stats)
                 nv = args.n_val  # the validation split comes first, as in liekit.experiments.emlp.fit_cell

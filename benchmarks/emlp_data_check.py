@@ -27,15 +27,14 @@ import torch
 
 from liekit._threads import single_threaded
 from liekit.experiments import emlp
-from liekit.experiments.emlp_tasks import emlp_data
+from liekit.experiments.emlp_tasks import EMLPTask, emlp_data
 
 OUT = Path(__file__).resolve().parent / "results"
 CELLS = ["O5Synthetic:30", "O5Synthetic:100", "O5Synthetic:300", "Inertia:100", "Inertia:300",
          "ParticleInteraction:1000"]
 
 
-def mlp_mse(task_name: str, n: int, draw: str, seed: int) -> float:
-    t = emlp_data(task_name, n, draw=draw)
+def mlp_mse(t: EMLPTask, n: int, seed: int) -> float:
     f = lambda a: a.to(torch.float32)  # noqa: E731
     torch.manual_seed(seed)
     model = emlp.Standardized(emlp.make_mlp(t.rep_in.size, t.rep_out.size, 384, 3, torch.float32), t.stats,
@@ -58,7 +57,8 @@ def main() -> None:
             task_name, n = cell.split(":")[0], int(cell.split(":")[1])
             row = {"task": task_name, "n": n, "published": list(emlp.PUBLISHED[task_name]["MLP"][n])}
             for draw in ("torch", "numpy"):
-                row[draw] = [mlp_mse(task_name, n, draw, s) for s in range(args.seeds)]
+                t = emlp_data(task_name, n, draw=draw)
+                row[draw] = [mlp_mse(t, n, s) for s in range(args.seeds)]
             rows.append(row)
             print(row, flush=True)
     res = {"date": datetime.datetime.now().isoformat(timespec="seconds"), "torch": torch.__version__,

@@ -56,7 +56,7 @@ def main() -> None:
     ap.add_argument("--start-seed", type=int, default=0, help="skip the seeds below this (a second run beside one)")
     ap.add_argument("--tasks", nargs="+", default=list(emlp.PUBLISHED))
     ap.add_argument("--sizes", nargs="+", type=int, default=list(emlp.GRID))
-    ap.add_argument("--data", choices=list(DATA), default="emlp",
+    ap.add_argument("--data", choices=emlp.DATA_CHOICES, default="emlp",
                     help="; ".join(f"'{k}': {v}" for k, v in DATA.items()))
     ap.add_argument("--out", type=Path, default=OUT / "emlp_grid.json")
     args = ap.parse_args()
@@ -67,22 +67,21 @@ def main() -> None:
         for task, n, seed in grid:
             if time.perf_counter() - t_start > args.budget:
                 break
-            done = json.loads(args.out.read_text()) if args.out.exists() else {"cells": []}
-            if (task, n, seed) in _measured(done["cells"], args.data):  # also by another run sharing the file
+            if (task, n, seed) in _measured(_load(args.out)["cells"], args.data):  # also by another run on the file
                 continue
             t0, c0 = time.perf_counter(), time.process_time()
             res = emlp.fit_cell(task, n, seed, cfg, index=list(emlp.GRID).index(n) if n in emlp.GRID else 0)
-            done["cells"].append({
+            cell = {
                 "task": task, "n": n, "seed": seed, "epochs": cfg["epochs"](n), "models": res,
                 "parametrisation": PARAMETRISATION, "data": args.data,
                 "wall": time.perf_counter() - t0, "cpu": time.process_time() - c0,
                 "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                 "date": datetime.date.today().isoformat(), "torch": torch.__version__,
-                "python": platform.python_version(), "dtype": str(cfg["dtype"]).replace("torch.", "")})
+                "python": platform.python_version(), "dtype": str(cfg["dtype"]).replace("torch.", "")}
             print(f"{task} N={n} seed={seed}: " + ", ".join(f"{k} {v['mse']:.3g}" for k, v in res.items())
                   + f" ({time.perf_counter() - t0:.0f} s)", flush=True)
-            write_markdown(_append(args.out, done["cells"][-1])["cells"], args.out.with_suffix(".md"))
-    write_markdown(json.loads(args.out.read_text())["cells"] if args.out.exists() else [], args.out.with_suffix(".md"))
+            write_markdown(_append(args.out, cell)["cells"], args.out.with_suffix(".md"))
+    write_markdown(_load(args.out)["cells"], args.out.with_suffix(".md"))
 
 
 def _measured(cells: list[dict], data: str) -> set[tuple[str, int, int]]:
@@ -90,9 +89,13 @@ def _measured(cells: list[dict], data: str) -> set[tuple[str, int, int]]:
             if c.get("parametrisation", "coefficients") == PARAMETRISATION and c.get("data", "seeded") == data}
 
 
+def _load(path: Path) -> dict:
+    return json.loads(path.read_text()) if path.exists() else {"cells": []}
+
+
 def _append(path: Path, cell: dict) -> dict:
     """Append ``cell`` to the grid file as it is on disk now (two runs on disjoint cells may share one file)."""
-    done = json.loads(path.read_text()) if path.exists() else {"cells": []}
+    done = _load(path)
     done["cells"].append(cell)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(done, indent=1))

@@ -38,6 +38,7 @@ from .emlp_arch import EMLPBilinear, EMLPBlock, EMLPLinear, emlp_hidden, emlp_in
 from .emlp_tasks import (
     EMLP_NDATA,
     EMLP_TEST,
+    EMLP_VAL,
     EMLPTask,
     double_spring_pendulum,
     emlp_data,
@@ -48,7 +49,7 @@ from .emlp_tasks import (
 )
 
 __all__ = ["run", "PUBLISHED", "GRID", "emlp_hidden", "emlp_epochs", "make_mlp", "make_emlp", "make_emlp_arch",
-           "make_model",
+           "make_model", "cell_task", "DATA_CHOICES",
            "EMLPLinear", "EMLPBilinear", "EMLPBlock", "emlp_init_", "fit",
            "test_mse", "published_median", "verdict", "fit_cell", "full_config", "MODELS"]
 
@@ -272,6 +273,24 @@ def verdict(ours: float, emlp: float) -> str:
 MODELS = ("MLP (ours)", "EquivariantMLP (ours)")
 
 
+#: the data a grid cell can be trained on (:func:`cell_task`)
+DATA_CHOICES = ("emlp", "emlp-numpy", "seeded")
+
+
+def cell_task(task_name: str, n: int, seed: int, data: str = "emlp", *, n_val: int = EMLP_VAL,
+              n_test: int = EMLP_TEST, ndata: int = EMLP_NDATA) -> EMLPTask:
+    """The data of one grid cell; its test part is the ``n_val`` validation points followed by the test points.
+
+    ``data``: ``"emlp"``, EMLP's own data set (:func:`~liekit.experiments.emlp_tasks.emlp_data`, the published
+    study's pool: one per (task, N), whatever the seed); ``"emlp-numpy"``, the pool EMLP 1.0.3's dataset classes
+    would draw under the same seed; ``"seeded"``, a pool of liekit's own per ``seed``."""
+    if data == "seeded":
+        return make_task(task_name, n, n_test + n_val, seed=1000 * seed + 17, ndata=ndata)
+    if data not in DATA_CHOICES:
+        raise ValueError(f"data (fit_cell's cfg['data']) must be one of {DATA_CHOICES}, got {data!r}")
+    return emlp_data(task_name, n, n_val=n_val, n_test=n_test, ndata=ndata, draw="torch" if data == "emlp" else "numpy")
+
+
 def fit_cell(task_name: str, n: int, seed: int, cfg: dict[str, Any], device: str = "cpu",
              index: int = 0) -> dict[str, dict[str, float]]:
     """Train both models of one cell of EMLP's grid (task, training size ``n``, seed) on the same data.
@@ -287,14 +306,8 @@ def fit_cell(task_name: str, n: int, seed: int, cfg: dict[str, Any], device: str
     """
     dtype = cfg["dtype"]
     nv = cfg["n_val"]  # EMLP's validation split, drawn from the same pool as the test split
-    data = cfg.get("data", "seeded")
-    if data in ("emlp", "emlp-numpy"):
-        task = emlp_data(task_name, n, n_val=nv, n_test=cfg["n_test"], ndata=cfg["ndata"],
-                         draw="torch" if data == "emlp" else "numpy")
-    elif data == "seeded":
-        task = make_task(task_name, n, cfg["n_test"] + nv, seed=1000 * seed + 17, ndata=cfg["ndata"])
-    else:
-        raise ValueError(f"cfg['data'] must be 'seeded', 'emlp' or 'emlp-numpy', got {data!r}")
+    task = cell_task(task_name, n, seed, cfg.get("data", "seeded"), n_val=nv, n_test=cfg["n_test"],
+                     ndata=cfg["ndata"])
     X, y = task.X_train.to(device, dtype), task.y_train.to(device, dtype)
     Xv, yv = task.X_test[:nv].to(device, dtype), task.y_test[:nv].to(device, dtype)
     Xt, yt = task.X_test[nv:].to(device, dtype), task.y_test[nv:].to(device, dtype)
@@ -373,7 +386,7 @@ def _config(quick: bool) -> dict[str, Any]:
                 "pend_train": 40, "pend_test": 20, "pend_epochs": 5,
                 "pend_horizon": 2.0, "dtype": torch.float32, "data": "emlp"}
     return {"sizes": list(GRID), "seeds": 3, "epochs": emlp_epochs, "ch": 384, "layers": 3, "bs": 500, "lr": 3e-3,
-            "n_test": EMLP_TEST, "n_val": EMLP_NDATA - 30000 - EMLP_TEST, "ndata": EMLP_NDATA, "arch": "emlp",
+            "n_test": EMLP_TEST, "n_val": EMLP_VAL, "ndata": EMLP_NDATA, "arch": "emlp",
             "pend_train": 500, "pend_test": 500, "pend_epochs": 1000,
             "pend_horizon": 30.0, "dtype": torch.float32, "data": "emlp"}
 

@@ -46,12 +46,14 @@ __all__ = [
     "EMLPTask", "TASKS", "make_task", "o5_synthetic", "inertia", "particle_interaction",
     "double_spring_pendulum", "pendulum_hamiltonian", "o5_target", "o5_stats", "inertia_target",
     "particle_target", "particle_stats", "O13", "O2eR3", "standardize",
-    "EMLP_NDATA", "EMLP_TEST", "EMLP_DATA_SEED", "emlp_data", "emlp_split_indices",
+    "EMLP_NDATA", "EMLP_TEST", "EMLP_VAL", "EMLP_DATA_SEED", "emlp_data", "emlp_split_indices",
 ]
 
 #: EMLP's pool size for the regression tasks (``ndata = 30000 + 5000 + 1000``) and its test split
 EMLP_NDATA = 36000
 EMLP_TEST = 5000
+#: EMLP's validation split (what its pool holds beyond the largest training set and the test split)
+EMLP_VAL = EMLP_NDATA - 30000 - EMLP_TEST
 
 _ETA = torch.diag(torch.tensor([1.0, -1.0, -1.0, -1.0], dtype=torch.float64))
 
@@ -345,7 +347,7 @@ def emlp_split_indices(splits: dict[str, int], ndata: int, rng: np.random.Random
     return out
 
 
-def emlp_data(name: str, n_train: int, n_val: int = EMLP_NDATA - 30000 - EMLP_TEST, n_test: int = EMLP_TEST,
+def emlp_data(name: str, n_train: int, n_val: int = EMLP_VAL, n_test: int = EMLP_TEST,
               ndata: int = EMLP_NDATA, seed: int = EMLP_DATA_SEED, draw: str = "torch") -> EMLPTask:
     """EMLP's own data set for one training size: the data of its published trials, sample for sample.
 
