@@ -47,6 +47,11 @@ DATA = {
 #: (``EMLPLinear``, since 2026-11-30 14:35); cells measured before carry "coefficients" (Adam on the
 #: coefficients of orthonormal intertwiners) and are reported apart, never mixed with the current ones
 PARAMETRISATION = "emlp"
+#: the network: EMLP's hidden tensor types T(p, q) and its bilinear layer pairing exactly matching types (since
+#: 2026-11-30 22:00). Cells without it had V^{⊗r} hidden parts paired by rank through the metric; for O(5) and
+#: O(3) (V* = V) that is the same network, for the Lorentz group (ParticleInteraction) a larger one (476,676
+#: parameters against EMLP's 451,539), and those cells are reported apart
+ARCH = "emlp-types"
 
 
 def main() -> None:
@@ -59,7 +64,12 @@ def main() -> None:
     ap.add_argument("--data", choices=emlp.DATA_CHOICES, default="emlp",
                     help="; ".join(f"'{k}': {v}" for k, v in DATA.items()))
     ap.add_argument("--out", type=Path, default=OUT / "emlp_grid.json")
+    ap.add_argument("--readme", action="store_true",
+                    help="print README's table of the measured cells on --data (median [min, max]) and exit")
     args = ap.parse_args()
+    if args.readme:
+        print("\n".join(readme_table(_load(args.out)["cells"], args.data)))
+        return
     cfg = {**emlp.full_config(), "data": args.data}
     grid = [(t, n, s) for s in range(args.start_seed, args.seeds) for n in args.sizes for t in args.tasks]
     t_start = time.perf_counter()
@@ -73,7 +83,7 @@ def main() -> None:
             res = emlp.fit_cell(task, n, seed, cfg, index=list(emlp.GRID).index(n) if n in emlp.GRID else 0)
             cell = {
                 "task": task, "n": n, "seed": seed, "epochs": cfg["epochs"](n), "models": res,
-                "parametrisation": PARAMETRISATION, "data": args.data,
+                "parametrisation": PARAMETRISATION, "arch": ARCH, "data": args.data,
                 "wall": time.perf_counter() - t0, "cpu": time.process_time() - c0,
                 "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                 "date": datetime.date.today().isoformat(), "torch": torch.__version__,
@@ -85,8 +95,13 @@ def main() -> None:
 
 
 def _measured(cells: list[dict], data: str) -> set[tuple[str, int, int]]:
-    return {(c["task"], c["n"], c["seed"]) for c in cells
-            if c.get("parametrisation", "coefficients") == PARAMETRISATION and c.get("data", "seeded") == data}
+    return {(c["task"], c["n"], c["seed"]) for c in cells if _current(c) and c.get("data", "seeded") == data}
+
+
+def _current(cell: dict) -> bool:
+    """Whether ``cell`` trained today's network with today's parametrisation (see ``ARCH``, ``PARAMETRISATION``)."""
+    return (cell.get("parametrisation", "coefficients") == PARAMETRISATION
+            and (cell.get("arch") == ARCH or emlp.PUBLISHED_GROUP[cell["task"]] != "O(1,3)"))
 
 
 def _load(path: Path) -> dict:
@@ -119,13 +134,19 @@ HEADER = [
 
 
 def write_markdown(cells: list[dict], path: Path) -> None:
-    current = [c for c in cells if c.get("parametrisation", "coefficients") == PARAMETRISATION]
+    current = [c for c in cells if _current(c)]
+    by_rank = [c for c in cells if not _current(c) and c.get("parametrisation", "coefficients") == PARAMETRISATION]
     older = [c for c in cells if c.get("parametrisation", "coefficients") != PARAMETRISATION]
     lines = list(HEADER)
     for i, (key, what) in enumerate(DATA.items()):
         cs = [c for c in current if c.get("data", "seeded") == key]
         if cs or key == "emlp":
             lines += ([] if i == 0 else [""]) + _table(cs, f"`--data {key}`: {what}")
+    if by_rank:
+        lines += ["", *_table(by_rank, "earlier ParticleInteraction cells: hidden parts V^{⊗r} (not EMLP's T(p, q)) and"
+                                       " the bilinear layer pairing parts by rank through the Lorentz metric — a"
+                                       " larger network than EMLP's (476,676 parameters against 451,539); kept for"
+                                       " the record, not the comparison")]
     if older:
         lines += ["", *_table(older, "earlier cells: Adam on the coefficients of orthonormal intertwiners (a connection"
                                      " spread over s matrix entries moves √s times slower than in EMLP); kept for the"
@@ -133,11 +154,51 @@ def write_markdown(cells: list[dict], path: Path) -> None:
     path.write_text("\n".join(lines) + "\n")
 
 
-def _table(cells: list[dict], title: str) -> list[str]:
-    def cell(vals: list[float]) -> str:
-        a = np.asarray(vals)
-        return f"{np.median(a):.3g}" if a.size == 1 else f"{np.median(a):.3g} [{a.min():.3g}, {a.max():.3g}]"
+def _spread(vals: list[float]) -> str:
+    """``median [min, max]`` of a cell's seeds (the median alone for one seed)."""
+    a = np.asarray(vals)
+    return f"{np.median(a):.3g}" if a.size == 1 else f"{np.median(a):.3g} [{a.min():.3g}, {a.max():.3g}]"
 
+
+def _by_cell(cells: list[dict]) -> list[tuple[str, int, list[dict]]]:
+    """The cells grouped by (task, N), in EMLP's task order and increasing N."""
+    groups: dict[tuple[str, int], list[dict]] = {}
+    for c in cells:
+        groups.setdefault((c["task"], c["n"]), []).append(c)
+    order = {t: i for i, t in enumerate(emlp.PUBLISHED)}
+    return [(t, n, cs) for (t, n), cs in sorted(groups.items(), key=lambda kv: (order.get(kv[0][0], 99), kv[0][1]))]
+
+
+def readme_table(cells: list[dict], data: str = "emlp") -> list[str]:
+    """README's summary of the current cells on ``data``: the table and one paragraph of counts."""
+    cs_all = [c for c in cells if _current(c) and c.get("data", "seeded") == data]
+    eq, mlp = emlp.MODELS[1], emlp.MODELS[0]
+    lines = ["| task | N | seeds | MLP (ours) | MLP published | liekit, EMLP's architecture"
+             " | EMLP published (median of 3) | verdict (median) |", "|---|---|---|---|---|---|---|---|"]
+    counts = {"beats": 0, "matches": 0, "worse": 0}
+    short = []
+    for task, n, cs in _by_cell(cs_all):
+        ours = float(np.median([c["models"][eq]["mse"] for c in cs]))
+        v = emlp.verdict(ours, emlp.published_median(task, "EMLP", n))
+        for k in counts:
+            counts[k] += v.startswith(k)
+        if len(cs) < 3:
+            short.append(f"{task} N = {n}: {len(cs)}")
+        lines.append(f"| {task} | {n} | {len(cs)} | {_spread([c['models'][mlp]['mse'] for c in cs])} | "
+                     f"{emlp.published_median(task, 'MLP', n):.3g} | {_spread([c['models'][eq]['mse'] for c in cs])}"
+                     f" | {emlp.published_median(task, 'EMLP', n):.3g} | {v.replace(' EMLP', '')} |")
+    total = len(emlp.PUBLISHED) * len(emlp.GRID) * 3
+    seeds = "3 seeds in every row" if not short else "seeds below 3: " + "; ".join(short)
+    lines += ["", f"{len(cs_all)} of the {total} cells on `--data {data}` measured ({seeds});"
+              f" {sum(c['wall'] for c in cs_all) / 3600:.1f} h wall, {sum(c['cpu'] for c in cs_all) / 3600:.1f} h"
+              f" CPU, peak RSS {max((c['peak_rss_mib'] for c in cs_all), default=0):.0f} MiB. Verdicts on the"
+              f" median: {counts['beats']} beat EMLP's published median, {counts['matches']} match it within 1.5×,"
+              f" {counts['worse']} worse."]
+    return lines
+
+
+def _table(cells: list[dict], title: str) -> list[str]:
+    cell = _spread
     eq, mlp = emlp.MODELS[1], emlp.MODELS[0]
     lines = [
         f"### {title}",
@@ -146,11 +207,7 @@ def _table(cells: list[dict], title: str) -> list[str]:
         " | EMLP (published) | verdict | s/epoch MLP / equivariant | equivariance error |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    groups: dict[tuple[str, int], list[dict]] = {}
-    for c in cells:
-        groups.setdefault((c["task"], c["n"]), []).append(c)
-    order = {t: i for i, t in enumerate(emlp.PUBLISHED)}
-    for (task, n), cs in sorted(groups.items(), key=lambda kv: (order.get(kv[0][0], 99), kv[0][1])):
+    for task, n, cs in _by_cell(cells):
         ours = [c["models"][eq]["mse"] for c in cs]
         pub_e = emlp.published_median(task, "EMLP", n)
         lines.append(

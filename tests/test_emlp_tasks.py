@@ -184,10 +184,14 @@ def test_bad_inputs():
 
 def test_emlp_settings_helpers():
     assert [emlp_epochs(n) for n in (30, 1000, 3000, 30000)] == [1000, 900, 300, 30]
-    assert emlp_hidden(O13(), 384).size == 384
-    from liekit import O
+    from liekit import O, V
+    from liekit.reps import uniform_rep
 
-    assert emlp_hidden(O(5), 384).size == 384 and emlp_hidden(O(3), 384).size == 384
+    assert emlp_hidden(O13(), 384) == uniform_rep(384, O13())  # EMLP's T(p, q) split: V* is not V for O(1,3)
+    assert emlp_hidden(O13(), 384).size == 384
+    for G in (O(5), O(3)):  # V* = V: every part a tensor power of V, as EMLP's canonical form
+        h = emlp_hidden(G, 384)
+        assert h.size == 384 and all(any(part == V(G) ** r for r in range(4)) for part in h.parts)
     assert set(PUBLISHED) == {"O5Synthetic", "Inertia", "ParticleInteraction"}
     assert PUBLISHED["O5Synthetic"]["EMLP"][30] == (0.239, 0.11, 0.1069)
 

@@ -15,7 +15,7 @@ from liekit.nn import (
     NormNonlinearity,
     PointwiseNonlinearity,
 )
-from liekit.reps import V, trivial
+from liekit.reps import V, det_rep, trivial
 
 FAMILIES = ["SO(3)", "O(3)", "Lorentz", "Sp(4)", "S4", "A4", "SignFlip(3)", "C4", "D6", "SO(2)xS3", "SL(3)"]
 
@@ -337,5 +337,29 @@ def test_emlp_architecture_is_equivariant_and_initialised_as_emlp(task):
     P = lin.structure.matrix(lin.structure.project(W0))
     assert torch.allclose(lin.matrix, P, atol=1e-12)
     assert abs(float(((W0 - P) * lin.matrix.detach()).sum())) <= 1e-9  # orthogonal projection
-    with pytest.raises(ValueError, match="metric"):
-        EMLPBilinear(V(G.SL(3)) + trivial(G.SL(3)))
+    with pytest.raises(ValueError, match="tensor types"):
+        EMLPBilinear(V(G.GL(3)) + det_rep(G.GL(3)))
+
+
+def test_emlp_bilinear_pairs_exact_tensor_types_as_emlp():
+    """EMLP's bilinear layer on T(p, q) parts: equivariant for a group with no metric (SL(3): V* is not V), and
+    on the Lorentz group it has EMLP's parameter count — 451,539 for ParticleInteraction at EMLP's size, counted by
+    EMLP 1.0.3 (``benchmarks/results/emlp.json``) for its draw of the random splits: T(2, 1), two extra T(1, 1)."""
+    from liekit.experiments.emlp import EMLPBilinear, make_emlp_arch
+    from liekit.experiments.emlp_tasks import make_task
+    from liekit.reps import T
+    from liekit.testing import assert_equivariant
+
+    sl3 = G.SL(3)
+    rep = 2 * trivial(sl3) + T(1, 0, sl3) + T(0, 1, sl3) + T(1, 1, sl3) + T(2, 0, sl3) + T(0, 2, sl3)
+    torch.manual_seed(0)
+    bil = EMLPBilinear(rep)
+    assert {(to, fr) for to, fr, _, _ in bil.pairs} >= {((1, 0), (0, 1)), ((0, 1), (1, 0)), ((1, 1), (0, 0))}
+    assert ((2, 0), (1, 0)) not in {(to, fr) for to, fr, _, _ in bil.pairs}  # needs a T(2, 1) part: none
+    assert assert_equivariant(bil, rep, rep, n_elements=3) <= 1e-9
+    o13 = G.O13()
+    hidden = (112 * T(0, 0, o13) + 14 * T(1, 0, o13) + 14 * T(0, 1, o13) + T(2, 0, o13) + 4 * T(1, 1, o13)
+              + T(0, 2, o13) + T(2, 1, o13))
+    t = make_task("ParticleInteraction", 4, 4, seed=0, ndata=50)
+    net = make_emlp_arch(t.rep_in, t.rep_out, ch=hidden, num_layers=3, dtype=torch.float32)
+    assert sum(p.numel() for p in net.parameters()) == 451_539

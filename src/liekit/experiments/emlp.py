@@ -5,7 +5,7 @@ ParticleInteraction) a plain MLP and an equivariant network on liekit's layers a
 EMLP's grid of training-set sizes with EMLP's settings (``experiments/data_efficiency.py`` and
 ``train_basic.py`` of its repository): Adam, constant learning rate 3e-3, batch size 500,
 ``min(900000 / N, 1000)`` epochs, 3 hidden layers of 384 channels (the equivariant model's
-hidden representation allocated over tensor ranks as EMLP's ``uniform_rep``), EMLP's input /
+hidden representation allocated over tensor types T(p, q) as EMLP's ``uniform_rep``), EMLP's input /
 output standardisation, 5000 test samples, and EMLP's model selection (the test MSE at the best
 validation MSE on 1000 more samples); median of 3 seeds. The data are EMLP's own
 (:func:`~liekit.experiments.emlp_tasks.emlp_data`: the pool drawn with its fixed data seed 2021 and split as its

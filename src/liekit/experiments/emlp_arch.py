@@ -15,18 +15,21 @@ from torch import nn
 
 from ..enforce import StructuredBasis
 from ..groups import Group
-from ..reps import Rep, V
+from ..reps import Rep, T, V, is_orthogonal_group, uniform_rep
 
 __all__ = ["emlp_hidden", "EMLPLinear", "EMLPBilinear", "EMLPBlock", "make_emlp_arch", "emlp_init_"]
 
 
 def emlp_hidden(group: Group, ch: int) -> Rep:
-    """EMLP's ``uniform_rep(ch, G)`` in liekit terms: ``ch`` dimensions spread over tensor powers ``V^{⊗r}``.
+    """EMLP's ``uniform_rep(ch, G)`` in liekit terms: ``ch`` dimensions spread over tensor types ``T(p, q)``.
 
-    The counts are EMLP's (its greedy allocation by rank); EMLP then splits rank ``r`` into
-    ``T(p, r−p)``, which for orthogonal groups is ``V^{⊗r}`` and for the Lorentz group an
-    equivalent representation (``V* ≅ V`` through the metric) — here always ``V^{⊗r}``.
+    The counts per rank are EMLP's (its greedy allocation). For an orthogonal group EMLP identifies
+    ``V*`` with ``V``, so rank ``r`` is ``V^{⊗r}``; otherwise (the Lorentz group) rank ``r`` is split over
+    ``T(p, r−p)`` binomially, as EMLP's ``binomial_allocation`` (:func:`liekit.reps.uniform_rep`; EMLP draws
+    the leftover splits from the unseeded global ``np.random``, liekit from a seeded generator).
     """
+    if not is_orthogonal_group(group):
+        return uniform_rep(ch, group)
     d = group.n
 
     def max_rank(c: int) -> int:
@@ -50,74 +53,69 @@ def emlp_hidden(group: Group, ch: int) -> Rep:
     return rep
 
 
-def _metric(group: Group) -> torch.Tensor | None:
-    """The metric η of the standard representation (ρᵀηρ = η): the identity (orthogonal groups) or
-    diag(1, −1, …) (Lorentz); ``None`` when neither is preserved."""
-    A, D = group.algebra, group.discrete
-    for eta in (torch.eye(group.n, dtype=A.dtype), torch.diag(torch.tensor([1.0] + [-1.0] * (group.n - 1)))):
-        eta = eta.to(A.dtype)
-        if (A.transpose(1, 2) @ eta + eta @ A).abs().max() < 1e-9 if A.numel() else True:
-            if not D.numel() or (D.transpose(1, 2) @ eta @ D - eta).abs().max() < 1e-9:
-                return eta
-    return None
+def _tensor_type(part: Rep, group: Group, orthogonal: bool) -> tuple[int, int]:
+    """``(p, q)`` with ``part == T(p, q)``; ``(p + q, 0)`` for an orthogonal group (``V* = V``)."""
+    d = group.n
+    r = round(math.log(part.size, d)) if part.size > 1 else 0
+    if d ** r == part.size:
+        for p in range(r, -1, -1):
+            if part == T(p, r - p, group):
+                return (r, 0) if orthogonal else (p, r - p)
+    raise ValueError(f"EMLPBilinear needs tensor types T(p, q) of the standard representation, got {part.name}")
 
 
 class EMLPBilinear(nn.Module):
     r"""EMLP's "cheap bilinear" layer (``emlp.nn.BiLinear`` / ``emlp.reps.bilinear_weights``) on a sum of
-    tensor powers :math:`\bigoplus V^{\otimes r}`: :math:`y = 0.1\,W(x)\,x`, where the block of :math:`W(x)`
-    from a part of rank ``q`` to a part of rank ``p`` — a tensor of rank ``p+q`` — is a learned combination
-    :math:`\sum_c \theta_{abc} x_c\,\eta^{\otimes q}` of the first :math:`n = \min(\#, d^{p+q})` non-scalar parts
-    of ``x`` of rank ``p+q`` (zero when ``x`` has none; EMLP draws its ``n`` parts at random). Weights
-    :math:`\theta \sim N(0, 1)` as EMLP's. Equivariant because the blocks transform as
-    :math:`V^{\otimes p} \otimes (V^{\otimes q})^*` (η the preserved metric, the identity for O(n))."""
+    tensor types :math:`\bigoplus T(p, q)`: :math:`y = 0.1\,W(x)\,x`. The block of :math:`W(x)` from a part of
+    type :math:`T(p_i, q_i)` to one of type :math:`T(p_j, q_j)` is an element of
+    :math:`T(p_j, q_j) \otimes T(p_i, q_i)^* = T(p_j + q_i,\, q_j + p_i)` (factors reordered), and EMLP makes it
+    a learned combination :math:`\sum_c \theta_{abc}\, x_c` of the first :math:`n = \min(\#, \dim)` parts
+    :math:`x_c` of ``x`` of exactly that type (zero when ``x`` has none or the type is scalar; EMLP draws its
+    ``n`` parts at random, with replacement). For an orthogonal group ``V* = V`` and types are ranks. Weights
+    :math:`\theta \sim N(0, 1)` as EMLP's. Equivariant because every block transforms as the map it is."""
 
     def __init__(self, rep: Rep, dtype: torch.dtype = torch.float64) -> None:
         super().__init__()
         d = rep.group.n
-        eta = _metric(rep.group)
-        if eta is None:
-            raise ValueError(f"EMLPBilinear needs a group preserving a metric; {rep.group.name} does not")
-        ranks: dict[int, list[torch.Tensor]] = {}
+        orthogonal = is_orthogonal_group(rep.group)
+        types: dict[tuple[int, int], list[torch.Tensor]] = {}
         off = 0
         for part in (rep.parts if hasattr(rep, "parts") else [rep]):
-            r = round(math.log(part.size, d)) if part.size > 1 else 0
-            if d ** r != part.size:
-                raise ValueError(f"EMLPBilinear needs tensor powers of the standard representation, got {part.name}")
-            ranks.setdefault(r, []).append(torch.arange(off, off + part.size))
+            types.setdefault(_tensor_type(part, rep.group, orthogonal), []).append(torch.arange(off, off + part.size))
             off += part.size
         self.size, self.d = rep.size, d
-        self.ranks = sorted(ranks)
-        for r in self.ranks:
-            self.register_buffer(f"pos{r}", torch.stack(ranks[r]), persistent=False)
-        self.register_buffer("inv", torch.argsort(torch.cat([torch.stack(ranks[r]).reshape(-1) for r in self.ranks])),
+        self.types = sorted(types)
+        for t in self.types:
+            self.register_buffer(f"pos{t[0]}_{t[1]}", torch.stack(types[t]), persistent=False)
+        self.register_buffer("inv", torch.argsort(torch.cat([torch.stack(types[t]).reshape(-1) for t in self.types])),
                              persistent=False)
-        self.pairs: list[tuple[int, int, int]] = []  # (p, q, n)
-        for p in self.ranks:
-            for q in self.ranks:
-                if p + q in ranks and p + q > 0:
-                    n = min(len(ranks[p + q]), d ** (p + q))
-                    self.pairs.append((p, q, n))
-                    self.register_parameter(f"w{p}_{q}", nn.Parameter(
-                        torch.randn(len(ranks[p]), len(ranks[q]), n, dtype=dtype)))
-                    self.register_buffer(f"eta{q}", _kron_power(eta, q).to(dtype), persistent=False)
+        self.pairs: list[tuple[tuple[int, int], tuple[int, int], tuple[int, int], int]] = []  # (to, from, type, n)
+        for to in self.types:
+            for fr in self.types:
+                a, b = to[0] + fr[1], to[1] + fr[0]
+                need = (a + b, 0) if orthogonal else (a, b)
+                if need in types and a + b > 0:
+                    n = min(len(types[need]), d ** (a + b))
+                    self.pairs.append((to, fr, need, n))
+                    self.register_parameter(_wname(to, fr), nn.Parameter(
+                        torch.randn(len(types[to]), len(types[fr]), n, dtype=dtype)))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        B = x.shape[0]
-        xr = {r: x[:, getattr(self, f"pos{r}")] for r in self.ranks}  # (B, m_r, d^r)
-        out = {p: x.new_zeros(B, xr[p].shape[1], self.d ** p) for p in self.ranks}
-        for p, q, n in self.pairs:
-            X = xr[p + q][:, :n].reshape(B, n, self.d ** p, self.d ** q) @ getattr(self, f"eta{q}")
-            Z = torch.einsum("bcij,bkj->bcki", X, xr[q])
-            out[p] = out[p] + torch.einsum("akc,bcki->bai", getattr(self, f"w{p}_{q}"), Z)
-        y = torch.cat([out[r].reshape(B, -1) for r in self.ranks], dim=1)
+        B, d = x.shape[0], self.d
+        xt = {t: x[:, getattr(self, f"pos{t[0]}_{t[1]}")] for t in self.types}  # (B, m_t, d^(p+q))
+        out = {t: x.new_zeros(B, xt[t].shape[1], d ** sum(t)) for t in self.types}
+        for to, fr, need, n in self.pairs:
+            # T(p_j + q_i, q_j + p_i) laid out (V^{p_j}, V^{q_i}, V*^{q_j}, V*^{p_i}) -> block (p_j, q_j | p_i, q_i)
+            X = xt[need][:, :n].reshape(B, n, d ** to[0], d ** fr[1], d ** to[1], d ** fr[0])
+            W = X.permute(0, 1, 2, 4, 5, 3).reshape(B, n, d ** sum(to), d ** sum(fr))
+            Z = torch.einsum("bcij,bkj->bcki", W, xt[fr])
+            out[to] = out[to] + torch.einsum("akc,bcki->bai", getattr(self, _wname(to, fr)), Z)
+        y = torch.cat([out[t].reshape(B, -1) for t in self.types], dim=1)
         return 0.1 * y[:, self.inv]
 
 
-def _kron_power(M: torch.Tensor, q: int) -> torch.Tensor:
-    out = torch.ones(1, 1, dtype=M.dtype)
-    for _ in range(q):
-        out = torch.kron(out, M)
-    return out
+def _wname(to: tuple[int, int], fr: tuple[int, int]) -> str:
+    return f"w{to[0]}_{to[1]}__{fr[0]}_{fr[1]}"
 
 
 class EMLPLinear(nn.Module):
@@ -184,11 +182,12 @@ class EMLPBlock(nn.Module):
         return self.act(lin + self.bilinear(lin))
 
 
-def make_emlp_arch(rep_in: Rep, rep_out: Rep, ch: int = 384, num_layers: int = 3,
+def make_emlp_arch(rep_in: Rep, rep_out: Rep, ch: int | Rep = 384, num_layers: int = 3,
                    dtype: torch.dtype = torch.float64) -> nn.Module:
-    """EMLP's network (``emlp.nn.EMLP``) from liekit's layers: ``num_layers`` :class:`EMLPBlock` on
-    :func:`emlp_hidden` and an :class:`EMLPLinear` read-out, with EMLP's initialisation (:func:`emlp_init_`)."""
-    hidden = emlp_hidden(rep_in.group, ch)
+    """EMLP's network (``emlp.nn.EMLP``) from liekit's layers: ``num_layers`` :class:`EMLPBlock` on the hidden
+    representation ``ch`` (an int: :func:`emlp_hidden` of that size, as EMLP's ``uniform_rep``) and an
+    :class:`EMLPLinear` read-out, with EMLP's initialisation (:func:`emlp_init_`)."""
+    hidden = ch if isinstance(ch, Rep) else emlp_hidden(rep_in.group, ch)
     blocks: list[nn.Module] = []
     prev = rep_in
     for _ in range(num_layers):
