@@ -90,6 +90,7 @@ class EMLPBilinear(nn.Module):
         self.register_buffer("inv", torch.argsort(torch.cat([torch.stack(types[t]).reshape(-1) for t in self.types])),
                              persistent=False)
         self.pairs: list[tuple[tuple[int, int], tuple[int, int], tuple[int, int], int]] = []  # (to, from, type, n)
+        self._weights_first: dict[tuple[tuple[int, int], tuple[int, int]], bool] = {}
         for to in self.types:
             for fr in self.types:
                 a, b = to[0] + fr[1], to[1] + fr[0]
@@ -97,6 +98,10 @@ class EMLPBilinear(nn.Module):
                 if need in types and a + b > 0:
                     n = min(len(types[need]), d ** (a + b))
                     self.pairs.append((to, fr, need, n))
+                    m_to, m_fr, i, j = len(types[to]), len(types[fr]), d ** sum(to), d ** sum(fr)
+                    # the cheaper order of the two contractions (multiply-adds per sample)
+                    self._weights_first[(to, fr)] = m_to * m_fr * n * j + m_to * n * i * j <= \
+                        n * m_fr * i * j + m_to * m_fr * n * i
                     self.register_parameter(_wname(to, fr), nn.Parameter(
                         torch.randn(len(types[to]), len(types[fr]), n, dtype=dtype)))
 
@@ -108,8 +113,13 @@ class EMLPBilinear(nn.Module):
             # T(p_j + q_i, q_j + p_i) laid out (V^{p_j}, V^{q_i}, V*^{q_j}, V*^{p_i}) -> block (p_j, q_j | p_i, q_i)
             X = xt[need][:, :n].reshape(B, n, d ** to[0], d ** fr[1], d ** to[1], d ** fr[0])
             W = X.permute(0, 1, 2, 4, 5, 3).reshape(B, n, d ** sum(to), d ** sum(fr))
-            Z = torch.einsum("bcij,bkj->bcki", W, xt[fr])
-            out[to] = out[to] + torch.einsum("akc,bcki->bai", getattr(self, _wname(to, fr)), Z)
+            w = getattr(self, _wname(to, fr))  # (m_to, m_fr, n)
+            if self._weights_first[(to, fr)]:  # Σ_k θ_akc x_k first: (B, m_to, n, d^|fr|), then the blocks
+                U = torch.einsum("akc,bkj->bacj", w, xt[fr])
+                out[to] = out[to] + torch.einsum("bacj,bcij->bai", U, W)
+            else:  # the blocks on every part first: (B, n, m_fr, d^|to|)
+                Z = torch.einsum("bcij,bkj->bcki", W, xt[fr])
+                out[to] = out[to] + torch.einsum("akc,bcki->bai", w, Z)
         y = torch.cat([out[t].reshape(B, -1) for t in self.types], dim=1)
         return 0.1 * y[:, self.inv]
 
