@@ -122,7 +122,8 @@ HEADER = [
     "# EMLP's data-efficiency grid at EMLP's settings (liekit, cell by cell)",
     "",
     "Command: `python benchmarks/emlp_grid.py` (resumable; rows fill over several runs). Each cell trains"
-    " the plain MLP and liekit's equivariant network (EMLP's architecture on liekit's structured layers) on the"
+    " the plain MLP and liekit's equivariant network (EMLP's architecture on liekit's structured layers: hidden"
+    " tensor types T(p, q) as EMLP's `uniform_rep`, its bilinear layer pairing exactly matching types) on the"
     " same data with EMLP's settings: Adam 3e-3, batch 500, min(900000/N, 1000) epochs, 3 hidden layers of 384"
     " dims, float32, test MSE at the best validation MSE (1000 validation, 5000 test points). Single-threaded on"
     " a shared 2-core machine (other jobs running: times are upper bounds); the equivariant layers trained with"

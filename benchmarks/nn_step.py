@@ -1,8 +1,10 @@
-"""Per-step time of liekit's EquivariantMLP at EMLP's benchmark size, before / after a change of the layers, in one run.
+"""Per-step time of liekit's equivariant networks at EMLP's benchmark size, before / after a change, in one run.
 
-The model is the one ``benchmarks/emlp.py`` and ``liekit reproduce emlp`` train: ``EquivariantMLP(rep_in, rep_out,
-hidden=uniform_rep(384), depth=3)`` in float32 on EMLP's O5Synthetic (O(5)), Inertia (O(3)) and
-ParticleInteraction (O(1,3)) tasks. "before" is ``src/liekit/nn/layers.py`` at the git revision ``--ref``, loaded
+``--model equivariant-mlp`` (default): ``EquivariantMLP(rep_in, rep_out, hidden=uniform_rep(384), depth=3)``, "before"
+being ``src/liekit/nn/layers.py`` at the git revision ``--ref``; ``--model emlp-arch``: EMLP's network on liekit's
+layers (``make_emlp_arch(rep_in, rep_out, ch=384, num_layers=3)``, what the grid and ``liekit reproduce emlp``
+train), "before" being ``src/liekit/experiments/emlp_arch.py`` at ``--ref``. Both in float32 on EMLP's
+O5Synthetic (O(5)), Inertia (O(3)) and ParticleInteraction (O(1,3)) tasks; the module at ``--ref`` is loaded
 beside the working tree's version in the same process; both models get the same state_dict (which checks that the
 parameters are compatible) and must give the same outputs. A step is forward + MSE backward + Adam step on a
 batch of the training data; the two implementations are timed alternately (wall and process CPU time, best and
@@ -10,6 +12,7 @@ median of ``--repeats`` blocks of ``--steps`` steps), single-threaded and 2-thre
 the peak RSS over a training loop, in a fresh subprocess per (implementation, task, batch).
 
     python benchmarks/nn_step.py                       # writes benchmarks/results/nn_step.md
+    python benchmarks/nn_step.py --model emlp-arch --threads 1   # writes benchmarks/results/emlp_step.md
     python benchmarks/nn_step.py --tasks Inertia --batches 300 --steps 5 --repeats 3 --out /tmp/x.md
 """
 
@@ -29,33 +32,56 @@ from pathlib import Path
 
 import torch
 
-REF = "2443c0391cd82b972d62956054d273bc1e0213b5"  # layers.py before the block-wise application (issue 13)
+#: per model: the module compared, its default "before" revision, the results file, and what before / after are
+MODELS = {
+    "equivariant-mlp": {
+        "path": "src/liekit/nn/layers.py", "ref": "2443c0391cd82b972d62956054d273bc1e0213b5", "out": "nn_step.md",
+        "title": "EquivariantMLP",
+        "model": "`EquivariantMLP(rep_in, rep_out, hidden=uniform_rep(384), depth=3)` (EMLP's size)",
+        "what": "before = `src/liekit/nn/layers.py` at `{ref}` (W assembled from per-block einsums, grouped by type,"
+                " inputs and outputs permuted); after = the working tree (per-block matmuls on the input segments,"
+                " zero blocks skipped, no gathers for contiguous part types; gated nonlinearity on views)"},
+    "emlp-arch": {
+        "path": "src/liekit/experiments/emlp_arch.py", "ref": "38ded075b966e4dec30f6e865bda2d2f25179f79",
+        "out": "emlp_step.md", "title": "EMLP's network on liekit's layers",
+        "model": "`make_emlp_arch(rep_in, rep_out, ch=384, num_layers=3)` (EMLP's network at its size: projected"
+                 " linear layer, bilinear layer, gated nonlinearity)",
+        "what": "before = `src/liekit/experiments/emlp_arch.py` at `{ref}` (the bilinear layer forms every"
+                " per-sample block on every input part, then contracts the learned weights); after = the working"
+                " tree (per pair of part types the cheaper order: the learned weights with the input parts first"
+                " where that needs fewer multiply-adds)"},
+}
 TASKS = ("O5Synthetic", "Inertia", "ParticleInteraction")
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def load_ref_layers(ref: str):
-    """``liekit.nn.layers`` as it was at git revision ``ref``, as a separate module of the liekit package."""
-    src = subprocess.run(["git", "show", f"{ref}:src/liekit/nn/layers.py"], cwd=ROOT, check=True,
-                         capture_output=True, text=True).stdout
-    name = "liekit.nn._layers_ref"
+def load_ref_module(path: str, ref: str):
+    """The liekit module at ``path`` as it was at git revision ``ref``, as a separate module of its package."""
+    src = subprocess.run(["git", "show", f"{ref}:{path}"], cwd=ROOT, check=True, capture_output=True, text=True).stdout
+    package = ".".join(Path(path).with_suffix("").parts[1:-1])  # src/liekit/nn/layers.py -> liekit.nn
+    name = f"{package}._{Path(path).stem}_ref"
     spec = importlib.util.spec_from_loader(name, loader=None)
     mod = importlib.util.module_from_spec(spec)
-    mod.__package__ = "liekit.nn"
+    mod.__package__ = package
     sys.modules[name] = mod
-    exec(compile(src, f"<{ref[:8]}:layers.py>", "exec"), mod.__dict__)  # noqa: S102 - our own file at a revision
+    exec(compile(src, f"<{ref[:8]}:{Path(path).name}>", "exec"), mod.__dict__)  # noqa: S102 - our own file
     return mod
 
 
-def build(which: str, task_name: str, ref: str):
+def build(which: str, task_name: str, ref: str, model: str = "equivariant-mlp"):
     from liekit.experiments.emlp import emlp_hidden
     from liekit.experiments.emlp_tasks import make_task
 
     task = make_task(task_name, 500, 10, seed=0, ndata=600)
-    mod = load_ref_layers(ref) if which == "before" else importlib.import_module("liekit.nn.layers")
+    path = MODELS[model]["path"]
+    mod = load_ref_module(path, ref) if which == "before" else \
+        importlib.import_module(".".join(Path(path).with_suffix("").parts[1:]))
     torch.manual_seed(0)
-    net = mod.EquivariantMLP(task.rep_in, task.rep_out, hidden=emlp_hidden(task.group, 384), depth=3,
-                             dtype=torch.float32)
+    if model == "emlp-arch":
+        net = mod.make_emlp_arch(task.rep_in, task.rep_out, ch=384, num_layers=3, dtype=torch.float32)
+    else:
+        net = mod.EquivariantMLP(task.rep_in, task.rep_out, hidden=emlp_hidden(task.group, 384), depth=3,
+                                 dtype=torch.float32)
     return net, task.X_train.float(), task.y_train.float()
 
 
@@ -77,14 +103,14 @@ def _status_kib(field: str) -> int:
     raise RuntimeError(f"no {field} in /proc/self/status")
 
 
-def memory_worker(which: str, task_name: str, batch: int, ref: str, steps: int) -> None:
+def memory_worker(which: str, task_name: str, batch: int, ref: str, steps: int, model: str) -> None:
     """Subprocess: RSS (MiB) after the build and one step, and the peak RSS over ``steps`` more steps.
 
     The peak is read as ``VmHWM`` after resetting it (``/proc/self/clear_refs``), so the build's own
     peak (the basis solves) is not counted; Linux only.
     """
     torch.set_num_threads(1)
-    net, X, y = build(which, task_name, ref)
+    net, X, y = build(which, task_name, ref, model)
     step = stepper(net, X[:batch], y[:batch])
     step()  # Adam's state
     gc.collect()
@@ -98,23 +124,27 @@ def memory_worker(which: str, task_name: str, batch: int, ref: str, steps: int) 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--ref", default=REF, help="git revision of the 'before' layers.py")
+    ap.add_argument("--model", choices=list(MODELS), default="equivariant-mlp")
+    ap.add_argument("--ref", default=None, help="git revision of the 'before' module (default: per --model)")
     ap.add_argument("--tasks", nargs="+", default=list(TASKS), choices=TASKS)
     ap.add_argument("--batches", nargs="+", type=int, default=[300, 500])
     ap.add_argument("--threads", nargs="+", type=int, default=[1, 2])
     ap.add_argument("--steps", type=int, default=10)
     ap.add_argument("--repeats", type=int, default=5)
-    ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "nn_step.md")
+    ap.add_argument("--out", type=Path, default=None, help="default: benchmarks/results/<per --model>")
     ap.add_argument("--_memory", nargs=3, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    spec = MODELS[args.model]
+    args.ref = args.ref or spec["ref"]
+    args.out = args.out or ROOT / "benchmarks" / "results" / spec["out"]
     if args._memory:
-        memory_worker(args._memory[0], args._memory[1], int(args._memory[2]), args.ref, args.steps)
+        memory_worker(args._memory[0], args._memory[1], int(args._memory[2]), args.ref, args.steps, args.model)
         return
 
     started = datetime.now().isoformat(timespec="seconds")
     rows, mem_rows, checks = [], [], []
     for task_name in args.tasks:
-        nets = {w: build(w, task_name, args.ref) for w in ("before", "after")}
+        nets = {w: build(w, task_name, args.ref, args.model) for w in ("before", "after")}
         from liekit.experiments.emlp import make_mlp
 
         torch.manual_seed(0)
@@ -149,26 +179,24 @@ def main() -> None:
         for b in args.batches:
             mem = {}
             for w in ("before", "after"):
-                out = subprocess.run([sys.executable, __file__, "--ref", args.ref, "--steps", "3", "--_memory", w,
-                                      task_name, str(b)], capture_output=True, text=True, check=True,
+                cmd = [sys.executable, __file__, "--model", args.model, "--ref", args.ref, "--steps", "3", "--_memory",
+                       w, task_name, str(b)]
+                out = subprocess.run(cmd, capture_output=True, text=True, check=True,
                                      env={**os.environ, "OMP_NUM_THREADS": "1"})
                 mem[w] = json.loads(out.stdout.strip().splitlines()[-1])
             mem_rows.append((task_name, b, mem))
             print(mem_rows[-1], flush=True)
 
     lines = [
-        "# Per-step time of EquivariantMLP at EMLP's benchmark size, before / after (one run)",
+        f"# Per-step time of {spec['title']} at EMLP's benchmark size, before / after (one run)",
         "",
         f"Command: `python {' '.join(['benchmarks/nn_step.py'] + sys.argv[1:])}`; started {started}, finished"
         f" {datetime.now().isoformat(timespec='seconds')}. torch {torch.__version__}, Python"
         f" {sys.version.split()[0]}, CPU, float32. Load average at the end: {os.getloadavg()[0]:.1f} on"
         f" {os.cpu_count()} cores (shared with other jobs: read the ratios, measured alternately in one process).",
         "",
-        f"Model: `EquivariantMLP(rep_in, rep_out, hidden=uniform_rep(384), depth=3)` (EMLP's size), a step = forward +"
-        f" MSE backward + Adam step. before = `src/liekit/nn/layers.py` at `{args.ref[:10]}` (W assembled from"
-        " per-block einsums, grouped by type, inputs and outputs permuted); after = the working tree (per-block matmuls"
-        " on the input segments, zero blocks skipped, no gathers for contiguous part types; gated nonlinearity on"
-        " views). Time per step in ms: best"
+        f"Model: {spec['model']}, a step = forward + MSE backward + Adam step."
+        f" {spec['what'].format(ref=args.ref[:10])}. Time per step in ms: best"
         f" [median] of {args.repeats} blocks of {args.steps} steps; wall and process CPU time. plain MLP: EMLP's"
         " baseline (3 × Linear(384) + SiLU, not equivariant), timed in the same rotation for scale.",
         "",
