@@ -170,6 +170,11 @@ def _by_cell(cells: list[dict]) -> list[tuple[str, int, list[dict]]]:
     return [(t, n, cs) for (t, n), cs in sorted(groups.items(), key=lambda kv: (order.get(kv[0][0], 99), kv[0][1]))]
 
 
+def _short(verdict: str) -> str:
+    """``beats EMLP (0.8×)`` → ``beats (0.8×)``, ``worse than EMLP (2×)`` → ``worse (2×)``."""
+    return verdict.replace(" than EMLP", "").replace(" EMLP", "")
+
+
 def readme_table(cells: list[dict], data: str = "emlp") -> list[str]:
     """README's summary of the current cells on ``data``: the table and one paragraph of counts."""
     cs_all = [c for c in cells if _current(c) and c.get("data", "seeded") == data]
@@ -187,7 +192,7 @@ def readme_table(cells: list[dict], data: str = "emlp") -> list[str]:
             short.append(f"{task} N = {n}: {len(cs)}")
         lines.append(f"| {task} | {n} | {len(cs)} | {_spread([c['models'][mlp]['mse'] for c in cs])} | "
                      f"{emlp.published_median(task, 'MLP', n):.3g} | {_spread([c['models'][eq]['mse'] for c in cs])}"
-                     f" | {emlp.published_median(task, 'EMLP', n):.3g} | {v.replace(' EMLP', '')} |")
+                     f" | {emlp.published_median(task, 'EMLP', n):.3g} | {_short(v)} |")
     total = len(emlp.PUBLISHED) * len(emlp.GRID) * 3
     seeds = "3 seeds in every row" if not short else "seeds below 3: " + "; ".join(short)
     lines += ["", f"{len(cs_all)} of the {total} cells on `--data {data}` measured ({seeds});"
