@@ -204,7 +204,6 @@ def readme_table(cells: list[dict], data: str = "emlp") -> list[str]:
 
 
 def _table(cells: list[dict], title: str) -> list[str]:
-    cell = _spread
     eq, mlp = emlp.MODELS[1], emlp.MODELS[0]
     lines = [
         f"### {title}",
@@ -217,8 +216,8 @@ def _table(cells: list[dict], title: str) -> list[str]:
         ours = [c["models"][eq]["mse"] for c in cs]
         pub_e = emlp.published_median(task, "EMLP", n)
         lines.append(
-            f"| {task} | {n} | {cs[0]['epochs']} | {len(cs)} | {cell([c['models'][mlp]['mse'] for c in cs])} | "
-            f"{cell(ours)} | {cell([c['models'][eq]['last'] for c in cs])} | "
+            f"| {task} | {n} | {cs[0]['epochs']} | {len(cs)} | {_spread([c['models'][mlp]['mse'] for c in cs])} | "
+            f"{_spread(ours)} | {_spread([c['models'][eq]['last'] for c in cs])} | "
             f"{emlp.published_median(task, 'MLP', n):.3g} | {pub_e:.3g} | {emlp.verdict(float(np.median(ours)), pub_e)}"
             f" | {np.median([c['models'][mlp]['s_per_epoch'] for c in cs]):.3g} / "
             f"{np.median([c['models'][eq]['s_per_epoch'] for c in cs]):.3g} | "

@@ -55,10 +55,15 @@ TASKS = ("O5Synthetic", "Inertia", "ParticleInteraction")
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def _module_name(path: str) -> str:
+    """``src/liekit/nn/layers.py`` → ``liekit.nn.layers``."""
+    return ".".join(Path(path).with_suffix("").parts[1:])
+
+
 def load_ref_module(path: str, ref: str):
     """The liekit module at ``path`` as it was at git revision ``ref``, as a separate module of its package."""
     src = subprocess.run(["git", "show", f"{ref}:{path}"], cwd=ROOT, check=True, capture_output=True, text=True).stdout
-    package = ".".join(Path(path).with_suffix("").parts[1:-1])  # src/liekit/nn/layers.py -> liekit.nn
+    package = _module_name(path).rpartition(".")[0]
     name = f"{package}._{Path(path).stem}_ref"
     spec = importlib.util.spec_from_loader(name, loader=None)
     mod = importlib.util.module_from_spec(spec)
@@ -74,8 +79,7 @@ def build(which: str, task_name: str, ref: str, model: str = "equivariant-mlp"):
 
     task = make_task(task_name, 500, 10, seed=0, ndata=600)
     path = MODELS[model]["path"]
-    mod = load_ref_module(path, ref) if which == "before" else \
-        importlib.import_module(".".join(Path(path).with_suffix("").parts[1:]))
+    mod = load_ref_module(path, ref) if which == "before" else importlib.import_module(_module_name(path))
     torch.manual_seed(0)
     if model == "emlp-arch":
         net = mod.make_emlp_arch(task.rep_in, task.rep_out, ch=384, num_layers=3, dtype=torch.float32)

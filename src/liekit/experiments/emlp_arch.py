@@ -16,6 +16,7 @@ from torch import nn
 from ..enforce import StructuredBasis
 from ..groups import Group
 from ..reps import Rep, T, V, is_orthogonal_group, uniform_rep
+from ..reps.uniform import rank_counts
 
 __all__ = ["emlp_hidden", "EMLPLinear", "EMLPBilinear", "EMLPBlock", "make_emlp_arch", "emlp_init_"]
 
@@ -30,23 +31,9 @@ def emlp_hidden(group: Group, ch: int) -> Rep:
     """
     if not is_orthogonal_group(group):
         return uniform_rep(ch, group)
-    d = group.n
-
-    def max_rank(c: int) -> int:
-        r = 0
-        while (r + 2) * d ** (r + 1) <= c:
-            r += 1
-        return r
-
-    counts = [0] * (max_rank(ch) + 1)
-    left = ch
-    while left > 0:
-        m = max_rank(left)
-        for r in range(m + 1):
-            counts[r] += d ** (m - r)
-        left -= (m + 1) * d ** m
+    counts = rank_counts(ch, group.n)
     v = V(group)
-    parts = [n * (v ** r) for r, n in enumerate(counts) if n]
+    parts = [int(n) * (v ** r) for r, n in enumerate(counts) if n]
     rep = parts[0]
     for p in parts[1:]:
         rep = rep + p
@@ -89,32 +76,30 @@ class EMLPBilinear(nn.Module):
             self.register_buffer(f"pos{t[0]}_{t[1]}", torch.stack(types[t]), persistent=False)
         self.register_buffer("inv", torch.argsort(torch.cat([torch.stack(types[t]).reshape(-1) for t in self.types])),
                              persistent=False)
-        self.pairs: list[tuple[tuple[int, int], tuple[int, int], tuple[int, int], int]] = []  # (to, from, type, n)
-        self._weights_first: dict[tuple[tuple[int, int], tuple[int, int]], bool] = {}
+        # (to, from, type of the block's parts, n, whether the weights are contracted first)
+        self.pairs: list[tuple[tuple[int, int], tuple[int, int], tuple[int, int], int, bool]] = []
         for to in self.types:
             for fr in self.types:
                 a, b = to[0] + fr[1], to[1] + fr[0]
                 need = (a + b, 0) if orthogonal else (a, b)
                 if need in types and a + b > 0:
                     n = min(len(types[need]), d ** (a + b))
-                    self.pairs.append((to, fr, need, n))
                     m_to, m_fr, i, j = len(types[to]), len(types[fr]), d ** sum(to), d ** sum(fr)
                     # the cheaper order of the two contractions (multiply-adds per sample)
-                    self._weights_first[(to, fr)] = m_to * m_fr * n * j + m_to * n * i * j <= \
-                        n * m_fr * i * j + m_to * m_fr * n * i
-                    self.register_parameter(_wname(to, fr), nn.Parameter(
-                        torch.randn(len(types[to]), len(types[fr]), n, dtype=dtype)))
+                    weights_first = m_to * m_fr * n * j + m_to * n * i * j <= n * m_fr * i * j + m_to * m_fr * n * i
+                    self.pairs.append((to, fr, need, n, weights_first))
+                    self.register_parameter(_wname(to, fr), nn.Parameter(torch.randn(m_to, m_fr, n, dtype=dtype)))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         B, d = x.shape[0], self.d
         xt = {t: x[:, getattr(self, f"pos{t[0]}_{t[1]}")] for t in self.types}  # (B, m_t, d^(p+q))
         out = {t: x.new_zeros(B, xt[t].shape[1], d ** sum(t)) for t in self.types}
-        for to, fr, need, n in self.pairs:
+        for to, fr, need, n, weights_first in self.pairs:
             # T(p_j + q_i, q_j + p_i) laid out (V^{p_j}, V^{q_i}, V*^{q_j}, V*^{p_i}) -> block (p_j, q_j | p_i, q_i)
             X = xt[need][:, :n].reshape(B, n, d ** to[0], d ** fr[1], d ** to[1], d ** fr[0])
             W = X.permute(0, 1, 2, 4, 5, 3).reshape(B, n, d ** sum(to), d ** sum(fr))
             w = getattr(self, _wname(to, fr))  # (m_to, m_fr, n)
-            if self._weights_first[(to, fr)]:  # Σ_k θ_akc x_k first: (B, m_to, n, d^|fr|), then the blocks
+            if weights_first:  # Σ_k θ_akc x_k first: (B, m_to, n, d^|fr|), then the blocks
                 U = torch.einsum("akc,bkj->bacj", w, xt[fr])
                 out[to] = out[to] + torch.einsum("bacj,bcij->bai", U, W)
             else:  # the blocks on every part first: (B, n, m_fr, d^|to|)

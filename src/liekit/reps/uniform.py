@@ -46,6 +46,19 @@ def _max_rank(channels: int, d: int) -> int:
     return r - 1
 
 
+def rank_counts(channels: int, d: int) -> np.ndarray:
+    r"""EMLP's greedy allocation of ``channels`` dimensions over tensor ranks for ``dim V = d``: while channels
+    remain, the largest ``R`` with :math:`(R+1) d^R \le` ``left`` adds :math:`d^{R-r}` tensors of each rank
+    ``r ≤ R``. Returns the number of tensors per rank, ``(R_max + 1,)``."""
+    counts = np.zeros(_max_rank(channels, d) + 1, dtype=int)
+    left = channels
+    while left > 0:
+        R = _max_rank(left, d)
+        counts[: R + 1] += np.array([d ** (R - r) for r in range(R + 1)], dtype=int)
+        left -= (R + 1) * d ** R
+    return counts
+
+
 def uniform_rep(channels: int, group: Group, *, seed: int = 0) -> Rep:
     """A direct sum of tensor types :math:`T(p, q)` of total size ``channels``, spread evenly over ranks.
 
@@ -54,13 +67,7 @@ def uniform_rep(channels: int, group: Group, *, seed: int = 0) -> Rep:
     channels = check_positive_int(channels, "channels")
     if not isinstance(group, Group):
         raise TypeError(f"group must be a liekit Group, got {type(group).__name__}")
-    d = group.n
-    counts = np.zeros(_max_rank(channels, d) + 1, dtype=int)
-    left = channels
-    while left > 0:
-        R = _max_rank(left, d)
-        counts[: R + 1] += np.array([d ** (R - r) for r in range(R + 1)], dtype=int)
-        left -= (R + 1) * d ** R
+    counts = rank_counts(channels, group.n)
     rng = np.random.default_rng(seed)
     parts: list[Rep] = []
     for rank, n in enumerate(counts):
