@@ -26,8 +26,10 @@ data seed 2021, and its split: :func:`liekit.experiments.emlp_tasks.emlp_data`),
 share; ``emlp-numpy`` on the pool EMLP 1.0.3's dataset classes draw under that seed; rows from earlier runs on
 liekit's seed-0 draw carry ``data: seeded``.
 
-Writes benchmarks/results/emlp.md and .json. The machine is shared (2 cores): timings are noisy;
-ratios from one run are what count.
+Writes benchmarks/results/emlp.md and .json, each row with the machine's 1-minute load as its models finished.
+The machine is shared (2 cores): timings are noisy; ratios from one run are what count. Runs are put together
+with ``python benchmarks/emlp.py --merge A.json B.json [--conditions '' 'idle machine'] --out PATH``: rows keep
+the number of their run, and the report lists every run's command, times and conditions.
 """
 
 from __future__ import annotations
@@ -235,9 +237,12 @@ def main() -> int:
     ap.add_argument("--no-emlp", action="store_true")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "emlp"))
     ap.add_argument("--merge", nargs="+", metavar="JSON", help="only merge the rows of earlier runs' JSON files")
+    ap.add_argument("--conditions", nargs="+", metavar="TEXT",
+                    help="with --merge: the machine's conditions during each file's runs (one per file, '' to keep"
+                         " what the file says), e.g. 'idle machine'")
     args = ap.parse_args()
     if args.merge:
-        return merge([Path(p) for p in args.merge], Path(args.out))
+        return merge([Path(p) for p in args.merge], Path(args.out), args.conditions)
     emlp_py = None if args.no_emlp else _emlp_python(args.emlp_python)
     started = datetime.datetime.now().isoformat(timespec="seconds")
     tmp = Path(tempfile.mkdtemp(prefix="liekit-emlp-bench-"))
@@ -278,6 +283,7 @@ def main() -> int:
                         sp.write_text(script)
                         r, err = _run([str(py), str(sp), str(cfg_path)], args.timeout)
                         row[fw] = r if r is not None else {"error": err}
+                        row[fw]["load_after"] = os.getloadavg()[0]  # the machine's 1-min load as it ended
                         print(task_name, n, s, network, fw, row[fw], flush=True)
                     result["rows"].append(row)
                     Path(args.out + ".json").write_text(json.dumps(result, indent=1))
@@ -288,17 +294,26 @@ def main() -> int:
     return 0
 
 
-def merge(paths: list[Path], out: Path) -> int:
-    """One results file from several runs (their commands and dates kept, rows concatenated)."""
+def merge(paths: list[Path], out: Path, conditions: list[str] | None = None) -> int:
+    """One results file from several runs (their commands, dates and conditions kept, rows concatenated, each
+    row numbered by its run). ``conditions``: one text per file for its runs ('' keeps the file's own)."""
+    if conditions is not None and len(conditions) != len(paths):
+        raise SystemExit(f"--conditions needs one text per --merge file ({len(paths)}), got {len(conditions)}")
     runs = [json.loads(p.read_text()) for p in paths]
     res = dict(runs[0])
-    # a file merged before keeps its own list of runs
-    res["runs"] = [run for r in runs for run in (r.get("runs") or [{k: r.get(k) for k in ("command", "date",
-                                                                                          "finished")}])]
+    res["runs"], rows = [], []
+    for i, r in enumerate(runs):
+        # a file merged before keeps its own list of runs, and its rows their run numbers
+        own = r.get("runs") or [{k: r.get(k) for k in ("command", "date", "finished")}]
+        if conditions and conditions[i]:
+            own = [{**run, "conditions": conditions[i]} for run in own]
+        for row in r["rows"]:
+            rows.append({**row, "run": len(res["runs"]) + row.get("run", 1)})
+        res["runs"] += own
     res["command"] = "`; `".join(run["command"] for run in res["runs"])
     res["date"] = res["runs"][0]["date"]
     res["finished"] = res["runs"][-1].get("finished") or "(incomplete)"
-    res["rows"] = [row for r in runs for row in r["rows"]]
+    res["rows"] = rows
     Path(str(out) + ".json").write_text(json.dumps(res, indent=1))
     Path(str(out) + ".md").write_text(report(res))
     print(report(res))
@@ -327,12 +342,22 @@ DATA_LABEL = {"emlp": "EMLP's (published study)", "emlp-numpy": "EMLP 1.0.3's cl
               "seeded": "liekit's seed-0 draw"}
 
 
+def _runs(res: dict) -> list[str]:
+    """The header's list of runs: command, start and end, conditions."""
+    runs = res.get("runs") or [{k: res.get(k) for k in ("command", "date", "finished")}]
+    out = [f"{i}. `{r['command']}`: {r['date']} → {r.get('finished') or '(incomplete)'}"
+           + (f"; {r['conditions']}" if r.get("conditions") else "") for i, r in enumerate(runs, 1)]
+    return ["Runs (column 'run'):", "", *out, ""]
+
+
 def report(res: dict) -> str:
     lines = [
-        "# liekit EquivariantMLP vs EMLP 1.0.3 on EMLP's tasks (one run)",
+        "# liekit's equivariant network vs EMLP 1.0.3 on EMLP's tasks, side by side (same data, each model in its"
+        " own process)",
         "",
-        f"Command: `{res['command']}`; started {res['date']}, finished {res.get('finished', '(incomplete)')}. "
-        f"torch {res['torch']}, Python {res['python']}, {res['cores']} cores shared with other jobs (timings noisy). "
+        *_runs(res),
+        f"torch {res['torch']}, Python {res['python']}, {res['cores']} cores; the machine's 1-minute load as each"
+        " model finished in column 'load' (1 is one busy core; the timings of rows run beside other jobs are noisy). "
         "Both frameworks float32, identical data (column 'data': EMLP's own data set, the published study's pool under"
         " its data seed 2021 and its split; the pool EMLP 1.0.3's classes draw under that seed; or liekit's seeded"
         " draw; EMLP's normalisation), each model trained"
@@ -355,20 +380,21 @@ def report(res: dict) -> str:
                          f" {r['stats_max_abs_diff']:.1e} |")
         lines.append("")
     lines += ["## (b) Training", "",
-              "| task | N | data | epochs | model | liekit test MSE | EMLP test MSE | EMLP published (median) |"
+              "| run | task | N | data | epochs | model | liekit test MSE | EMLP test MSE | EMLP published (median) |"
               " liekit build (s) | EMLP build (s) | liekit s/epoch | EMLP s/epoch (first) | liekit peak RSS (MiB) |"
-              " EMLP peak RSS (MiB) | params liekit / EMLP |",
-              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+              " EMLP peak RSS (MiB) | params liekit / EMLP | load liekit / EMLP |",
+              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for row in res["rows"]:
         lk, em = row.get("liekit"), row.get("EMLP")
         pub = published_median(row["task"], "EMLP" if row["network"] == "EMLP" else "MLP", row["N"])
         first = f" ({_g(em, 'first_epoch_s')})" if em and "error" not in em else ""
         lines.append(
-            f"| {row['task']} | {row['N']} | {DATA_LABEL[row.get('data', 'seeded')]} | {row['epochs']} |"
-            f" {row['network']} | {_mse(lk)} |"
+            f"| {row.get('run', 1)} | {row['task']} | {row['N']} | {DATA_LABEL[row.get('data', 'seeded')]} |"
+            f" {row['epochs']} | {row['network']} | {_mse(lk)} |"
             f" {_mse(em)} | {pub:.3g} | {_g(lk, 'build_s')} | {_g(em, 'build_s')} | {_g(lk, 's_per_epoch')} |"
             f" {_g(em, 's_per_epoch')}{first} | {_g(lk, 'peak_rss_mib', '.0f')} | {_g(em, 'peak_rss_mib', '.0f')} |"
-            f" {_g(lk, 'params', 'd')} / {_g(em, 'params', 'd')} |")
+            f" {_g(lk, 'params', 'd')} / {_g(em, 'params', 'd')} | {_g(lk, 'load_after', '.1f')} /"
+            f" {_g(em, 'load_after', '.1f')} |")
     return "\n".join(lines) + "\n"
 
 

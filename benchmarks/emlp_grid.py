@@ -1,7 +1,7 @@
 """EMLP's data-efficiency grid at EMLP's settings, cell by cell, resumable.
 
 Run: ``python benchmarks/emlp_grid.py [--budget SECONDS] [--seeds 3] [--start-seed 0] [--tasks ...] [--sizes ...]
-[--data emlp|emlp-numpy|seeded]``.
+[--data emlp|emlp-numpy|seeded] [--bilinear-draw first|emlp]``.
 
 One cell is (task, N, seed): the plain MLP and liekit's equivariant network (EMLP's architecture on
 liekit's structured layers, :func:`liekit.experiments.emlp.make_emlp_arch`) trained on the same data with
@@ -12,7 +12,9 @@ run seed-major (the whole grid for seed 0 first) until the budget is spent; each
 appended to ``benchmarks/results/emlp_grid.json`` and cells already there are skipped, so the grid fills
 over several runs; two runs on disjoint cells (``--sizes`` / ``--seeds``) may share the file.
 Single-threaded (the layers' blocks are small). Writes ``emlp_grid.md`` beside it: the median [min, max]
-over the seeds measured so far, beside EMLP's published medians.
+over the seeds measured so far, beside EMLP's published medians. ``--bilinear-draw emlp`` trains the same
+network with EMLP's random choice (with replacement) of the parts its bilinear blocks are made of; those cells
+are a variant, tabled apart (``--readme --bilinear-draw emlp`` prints their summary).
 """
 
 from __future__ import annotations
@@ -63,27 +65,32 @@ def main() -> None:
     ap.add_argument("--sizes", nargs="+", type=int, default=list(emlp.GRID))
     ap.add_argument("--data", choices=emlp.DATA_CHOICES, default="emlp",
                     help="; ".join(f"'{k}': {v}" for k, v in DATA.items()))
+    ap.add_argument("--bilinear-draw", choices=("first", "emlp"), default="first",
+                    help="the parts the bilinear layers' blocks are made of: the first n of each type (liekit's"
+                         " default) or EMLP's random draw with replacement; 'emlp' cells are reported apart")
     ap.add_argument("--out", type=Path, default=OUT / "emlp_grid.json")
     ap.add_argument("--readme", action="store_true",
                     help="print README's table of the measured cells on --data (median [min, max]) and exit")
     args = ap.parse_args()
     if args.readme:
-        print("\n".join(readme_table(_load(args.out)["cells"], args.data)))
+        print("\n".join(readme_table(_load(args.out)["cells"], args.data, args.bilinear_draw)))
         return
-    cfg = {**emlp.full_config(), "data": args.data}
+    cfg = {**emlp.full_config(), "data": args.data, "bilinear_draw": args.bilinear_draw}
     grid = [(t, n, s) for s in range(args.start_seed, args.seeds) for n in args.sizes for t in args.tasks]
     t_start = time.perf_counter()
     with single_threaded():
         for task, n, seed in grid:
             if time.perf_counter() - t_start > args.budget:
                 break
-            if (task, n, seed) in _measured(_load(args.out)["cells"], args.data):  # also by another run on the file
+            done = _measured(_load(args.out)["cells"], args.data, args.bilinear_draw)  # also by another run
+            if (task, n, seed) in done:
                 continue
             t0, c0 = time.perf_counter(), time.process_time()
             res = emlp.fit_cell(task, n, seed, cfg, index=list(emlp.GRID).index(n) if n in emlp.GRID else 0)
             cell = {
                 "task": task, "n": n, "seed": seed, "epochs": cfg["epochs"](n), "models": res,
                 "parametrisation": PARAMETRISATION, "arch": ARCH, "data": args.data,
+                **({"bilinear_draw": args.bilinear_draw} if args.bilinear_draw != "first" else {}),
                 "wall": time.perf_counter() - t0, "cpu": time.process_time() - c0,
                 "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                 "date": datetime.date.today().isoformat(), "torch": torch.__version__,
@@ -94,13 +101,16 @@ def main() -> None:
     write_markdown(_load(args.out)["cells"], args.out.with_suffix(".md"))
 
 
-def _measured(cells: list[dict], data: str) -> set[tuple[str, int, int]]:
-    return {(c["task"], c["n"], c["seed"]) for c in cells if _current(c) and c.get("data", "seeded") == data}
+def _measured(cells: list[dict], data: str, draw: str = "first") -> set[tuple[str, int, int]]:
+    return {(c["task"], c["n"], c["seed"]) for c in cells
+            if _current(c, draw) and c.get("data", "seeded") == data}
 
 
-def _current(cell: dict) -> bool:
-    """Whether ``cell`` trained today's network with today's parametrisation (see ``ARCH``, ``PARAMETRISATION``)."""
+def _current(cell: dict, draw: str = "first") -> bool:
+    """Whether ``cell`` trained today's network with today's parametrisation (see ``ARCH``, ``PARAMETRISATION``)
+    and its bilinear layers' parts chosen by ``draw``."""
     return (cell.get("parametrisation", "coefficients") == PARAMETRISATION
+            and cell.get("bilinear_draw", "first") == draw
             and (cell.get("arch") == ARCH or emlp.PUBLISHED_GROUP[cell["task"]] != "O(1,3)"))
 
 
@@ -136,13 +146,20 @@ HEADER = [
 
 def write_markdown(cells: list[dict], path: Path) -> None:
     current = [c for c in cells if _current(c)]
-    by_rank = [c for c in cells if not _current(c) and c.get("parametrisation", "coefficients") == PARAMETRISATION]
+    drawn = [c for c in cells if _current(c, "emlp")]
+    by_rank = [c for c in cells if not _current(c) and not _current(c, "emlp")
+               and c.get("parametrisation", "coefficients") == PARAMETRISATION]
     older = [c for c in cells if c.get("parametrisation", "coefficients") != PARAMETRISATION]
     lines = list(HEADER)
     for i, (key, what) in enumerate(DATA.items()):
         cs = [c for c in current if c.get("data", "seeded") == key]
         if cs or key == "emlp":
             lines += ([] if i == 0 else [""]) + _table(cs, f"`--data {key}`: {what}")
+    if drawn:
+        lines += ["", *_table(drawn, "`--bilinear-draw emlp`: the same network with EMLP's draw of the parts the"
+                                     " bilinear blocks are made of (n of each type at random, with replacement,"
+                                     " from torch's generator under the cell's seed) instead of the first n; a"
+                                     " variant, reported apart from the comparison above")]
     if by_rank:
         lines += ["", *_table(by_rank, "earlier ParticleInteraction cells: hidden parts V^{⊗r} (not EMLP's T(p, q)) and"
                                        " the bilinear layer pairing parts by rank through the Lorentz metric — a"
@@ -175,9 +192,10 @@ def _short(verdict: str) -> str:
     return verdict.replace(" than EMLP", "").replace(" EMLP", "")
 
 
-def readme_table(cells: list[dict], data: str = "emlp") -> list[str]:
-    """README's summary of the current cells on ``data``: the table and one paragraph of counts."""
-    cs_all = [c for c in cells if _current(c) and c.get("data", "seeded") == data]
+def readme_table(cells: list[dict], data: str = "emlp", draw: str = "first") -> list[str]:
+    """README's summary of the current cells on ``data`` whose bilinear parts were chosen by ``draw``: the table
+    and one paragraph of counts."""
+    cs_all = [c for c in cells if _current(c, draw) and c.get("data", "seeded") == data]
     eq, mlp = emlp.MODELS[1], emlp.MODELS[0]
     lines = ["| task | N | seeds | MLP (ours) | MLP published | liekit, EMLP's architecture"
              " | EMLP published (median of 3) | verdict (median) |", "|---|---|---|---|---|---|---|---|"]
@@ -195,7 +213,8 @@ def readme_table(cells: list[dict], data: str = "emlp") -> list[str]:
                      f" | {emlp.published_median(task, 'EMLP', n):.3g} | {_short(v)} |")
     total = len(emlp.PUBLISHED) * len(emlp.GRID) * 3
     seeds = "3 seeds in every row" if not short else "seeds below 3: " + "; ".join(short)
-    lines += ["", f"{len(cs_all)} of the {total} cells on `--data {data}` measured ({seeds});"
+    opt = f" `--bilinear-draw {draw}`" if draw != "first" else ""
+    lines += ["", f"{len(cs_all)} of the {total} cells on `--data {data}`{opt} measured ({seeds});"
               f" {sum(c['wall'] for c in cs_all) / 3600:.1f} h wall, {sum(c['cpu'] for c in cs_all) / 3600:.1f} h"
               f" CPU, peak RSS {max((c['peak_rss_mib'] for c in cs_all), default=0):.0f} MiB. Verdicts on the"
               f" median: {counts['beats']} beat EMLP's published median, {counts['matches']} match it within 1.5×,"

@@ -363,3 +363,45 @@ def test_emlp_bilinear_pairs_exact_tensor_types_as_emlp():
     t = make_task("ParticleInteraction", 4, 4, seed=0, ndata=50)
     net = make_emlp_arch(t.rep_in, t.rep_out, ch=hidden, num_layers=3, dtype=torch.float32)
     assert sum(p.numel() for p in net.parameters()) == 451_539
+
+
+def test_emlp_bilinear_draw_with_replacement_as_emlp():
+    """``draw="emlp"``: EMLP's choice of the parts a block is made of — n of each type, drawn with replacement,
+    one draw per type. Same parameters as the default, still equivariant, the draw kept in the state_dict, and a
+    part drawn twice acts as one part with the sum of its two weights."""
+    from liekit.experiments.emlp import EMLPBilinear
+    from liekit.testing import assert_equivariant
+
+    so3 = G.SO(3)
+    v = V(so3)
+    rep = 3 * trivial(so3) + 6 * v + 5 * (v * v)
+    torch.manual_seed(4)
+    bil = EMLPBilinear(rep, draw="emlp")
+    first = EMLPBilinear(rep)
+    assert [p.shape for p in bil.parameters()] == [p.shape for p in first.parameters()]
+    assert torch.equal(first.sel1_0, torch.arange(3)) and torch.equal(first.sel2_0, torch.arange(5))
+    assert bil.sel1_0.shape == (3,) and bil.sel2_0.shape == (5,) and int(bil.sel1_0.max()) < 6
+    assert len(set(bil.sel2_0.tolist())) < 5  # with replacement: this draw repeats a part
+    assert assert_equivariant(bil, rep, rep, n_elements=3) <= 1e-9
+    again = EMLPBilinear(rep)
+    again.load_state_dict(bil.state_dict())
+    x = torch.randn(7, rep.size, dtype=torch.float64)
+    assert torch.equal(again(x), bil(x))
+    # the same map from the distinct parts, weights of a repeated part summed
+    uniq, inv = torch.unique(bil.sel2_0, return_inverse=True)
+    merged = EMLPBilinear(rep)
+    merged.sel2_0 = torch.cat([uniq, torch.zeros(5 - len(uniq), dtype=torch.long)])
+    with torch.no_grad():
+        for to, fr, need, *_ in bil.pairs:
+            name = f"w{to[0]}_{to[1]}__{fr[0]}_{fr[1]}"
+            w = getattr(bil, name)
+            m = torch.zeros_like(w)
+            if need == (2, 0):
+                m.index_add_(2, inv, w)
+            else:
+                m.copy_(w)
+                getattr(merged, f"sel{need[0]}_{need[1]}").copy_(getattr(bil, f"sel{need[0]}_{need[1]}"))
+            getattr(merged, name).copy_(m)
+    assert torch.allclose(merged(x), bil(x), atol=1e-12)
+    with pytest.raises(ValueError, match="draw must be"):
+        EMLPBilinear(rep, draw="random")

@@ -177,17 +177,19 @@ def make_emlp(rep_in: Rep, rep_out: Rep, ch: int = 384, num_layers: int = 3, dty
 
 
 def make_model(network: str, rep_in: Rep, rep_out: Rep, ch: int = 384, num_layers: int = 3,
-               dtype: torch.dtype = torch.float64, arch: str = "emlp") -> nn.Module:
+               dtype: torch.dtype = torch.float64, arch: str = "emlp", bilinear_draw: str = "first") -> nn.Module:
     """One of the grid's two networks: ``"MLP"`` (:func:`make_mlp`) or ``"EMLP"``, the equivariant one — EMLP's
-    architecture on liekit's layers (``arch="emlp"``, :func:`make_emlp_arch`) or liekit's own
-    :class:`~liekit.nn.EquivariantMLP` (``arch="liekit"``, :func:`make_emlp`)."""
+    architecture on liekit's layers (``arch="emlp"``, :func:`make_emlp_arch`, its bilinear parts chosen by
+    ``bilinear_draw``) or liekit's own :class:`~liekit.nn.EquivariantMLP` (``arch="liekit"``, :func:`make_emlp`)."""
     if network == "MLP":
         return make_mlp(rep_in.size, rep_out.size, ch, num_layers, dtype)
     if network != "EMLP":
         raise ValueError(f"network must be 'MLP' or 'EMLP', got {network!r}")
     if arch not in ("emlp", "liekit"):
         raise ValueError(f"arch must be 'emlp' or 'liekit', got {arch!r}")
-    return (make_emlp_arch if arch == "emlp" else make_emlp)(rep_in, rep_out, ch, num_layers, dtype)
+    if arch == "liekit":
+        return make_emlp(rep_in, rep_out, ch, num_layers, dtype)
+    return make_emlp_arch(rep_in, rep_out, ch, num_layers, dtype, bilinear_draw=bilinear_draw)
 
 
 def fit(model: nn.Module, X: torch.Tensor, y: torch.Tensor, epochs: int, *, bs: int = 500, lr: float = 3e-3,
@@ -315,7 +317,7 @@ def fit_cell(task_name: str, n: int, seed: int, cfg: dict[str, Any], device: str
     for name in MODELS:
         torch.manual_seed(100 * seed + index)
         core = make_model("MLP" if name.startswith("MLP") else "EMLP", task.rep_in, task.rep_out, cfg["ch"],
-                          cfg["layers"], dtype, arch=cfg["arch"])
+                          cfg["layers"], dtype, arch=cfg["arch"], bilinear_draw=cfg.get("bilinear_draw", "first"))
         model = Standardized(core, task.stats, dtype).to(device)
         info = fit(model, X, y, cfg["epochs"](n), bs=cfg["bs"], lr=cfg["lr"], seed=seed, val=(Xv, yv),
                    test=(Xt, yt))

@@ -57,12 +57,17 @@ class EMLPBilinear(nn.Module):
     type :math:`T(p_i, q_i)` to one of type :math:`T(p_j, q_j)` is an element of
     :math:`T(p_j, q_j) \otimes T(p_i, q_i)^* = T(p_j + q_i,\, q_j + p_i)` (factors reordered), and EMLP makes it
     a learned combination :math:`\sum_c \theta_{abc}\, x_c` of the first :math:`n = \min(\#, \dim)` parts
-    :math:`x_c` of ``x`` of exactly that type (zero when ``x`` has none or the type is scalar; EMLP draws its
-    ``n`` parts at random, with replacement). For an orthogonal group ``V* = V`` and types are ranks. Weights
-    :math:`\theta \sim N(0, 1)` as EMLP's. Equivariant because every block transforms as the map it is."""
+    :math:`x_c` of ``x`` of exactly that type (zero when ``x`` has none or the type is scalar). ``draw="emlp"``
+    takes EMLP's choice instead: the ``n`` parts of each type drawn at random, with replacement (from torch's
+    global generator; a part drawn twice gets two weights), once per type and shared by every block that uses
+    it. For an orthogonal group ``V* = V`` and types are ranks. Weights :math:`\theta \sim N(0, 1)` as EMLP's.
+    Equivariant because every block transforms as the map it is."""
 
-    def __init__(self, rep: Rep, dtype: torch.dtype = torch.float64) -> None:
+    def __init__(self, rep: Rep, dtype: torch.dtype = torch.float64, draw: str = "first") -> None:
         super().__init__()
+        if draw not in ("first", "emlp"):
+            raise ValueError(f"draw must be 'first' (the first n parts of a type) or 'emlp' (EMLP's random draw,"
+                             f" with replacement), got {draw!r}")
         d = rep.group.n
         orthogonal = is_orthogonal_group(rep.group)
         types: dict[tuple[int, int], list[torch.Tensor]] = {}
@@ -78,6 +83,11 @@ class EMLPBilinear(nn.Module):
                              persistent=False)
         # (to, from, type of the block's parts, n, whether the weights are contracted first)
         self.pairs: list[tuple[tuple[int, int], tuple[int, int], tuple[int, int], int, bool]] = []
+        self.draw = draw
+        for t in self.types:  # the n parts of type t the blocks are made of (EMLP: a draw per type, shared)
+            m, n = len(types[t]), min(len(types[t]), d ** sum(t))
+            pick = torch.arange(n) if draw == "first" else torch.randint(0, m, (n,))
+            self.register_buffer(f"sel{t[0]}_{t[1]}", pick)
         for to in self.types:
             for fr in self.types:
                 a, b = to[0] + fr[1], to[1] + fr[0]
@@ -96,7 +106,8 @@ class EMLPBilinear(nn.Module):
         out = {t: x.new_zeros(B, xt[t].shape[1], d ** sum(t)) for t in self.types}
         for to, fr, need, n, weights_first in self.pairs:
             # T(p_j + q_i, q_j + p_i) laid out (V^{p_j}, V^{q_i}, V*^{q_j}, V*^{p_i}) -> block (p_j, q_j | p_i, q_i)
-            X = xt[need][:, :n].reshape(B, n, d ** to[0], d ** fr[1], d ** to[1], d ** fr[0])
+            X = xt[need][:, getattr(self, f"sel{need[0]}_{need[1]}")]
+            X = X.reshape(B, n, d ** to[0], d ** fr[1], d ** to[1], d ** fr[0])
             W = X.permute(0, 1, 2, 4, 5, 3).reshape(B, n, d ** sum(to), d ** sum(fr))
             w = getattr(self, _wname(to, fr))  # (m_to, m_fr, n)
             if weights_first:  # Σ_k θ_akc x_k first: (B, m_to, n, d^|fr|), then the blocks
@@ -164,13 +175,13 @@ class EMLPLinear(nn.Module):
 class EMLPBlock(nn.Module):
     """EMLP's block: ``lin = EMLPLinear(x)``, ``GatedNonlinearity(lin + EMLPBilinear(lin))`` (``emlp.nn.EMLPBlock``)."""
 
-    def __init__(self, rep_in: Rep, hidden: Rep, dtype: torch.dtype) -> None:
+    def __init__(self, rep_in: Rep, hidden: Rep, dtype: torch.dtype, draw: str = "first") -> None:
         super().__init__()
         from ..nn import GatedNonlinearity
 
         self.act = GatedNonlinearity(hidden)
         self.linear = EMLPLinear(rep_in, self.act.gated_rep, dtype=dtype)
-        self.bilinear = EMLPBilinear(self.act.gated_rep, dtype=dtype)
+        self.bilinear = EMLPBilinear(self.act.gated_rep, dtype=dtype, draw=draw)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         lin = self.linear(x)
@@ -178,15 +189,16 @@ class EMLPBlock(nn.Module):
 
 
 def make_emlp_arch(rep_in: Rep, rep_out: Rep, ch: int | Rep = 384, num_layers: int = 3,
-                   dtype: torch.dtype = torch.float64) -> nn.Module:
+                   dtype: torch.dtype = torch.float64, bilinear_draw: str = "first") -> nn.Module:
     """EMLP's network (``emlp.nn.EMLP``) from liekit's layers: ``num_layers`` :class:`EMLPBlock` on the hidden
     representation ``ch`` (an int: :func:`emlp_hidden` of that size, as EMLP's ``uniform_rep``) and an
-    :class:`EMLPLinear` read-out, with EMLP's initialisation (:func:`emlp_init_`)."""
+    :class:`EMLPLinear` read-out, with EMLP's initialisation (:func:`emlp_init_`). ``bilinear_draw``: which
+    parts the bilinear layers' blocks are made of (:class:`EMLPBilinear`'s ``draw``)."""
     hidden = ch if isinstance(ch, Rep) else emlp_hidden(rep_in.group, ch)
     blocks: list[nn.Module] = []
     prev = rep_in
     for _ in range(num_layers):
-        blocks.append(EMLPBlock(prev, hidden, dtype))
+        blocks.append(EMLPBlock(prev, hidden, dtype, draw=bilinear_draw))
         prev = hidden
     blocks.append(EMLPLinear(prev, rep_out, dtype))
     return emlp_init_(nn.Sequential(*blocks), seed=int(torch.randint(0, 2 ** 31 - 1, ()).item()))
