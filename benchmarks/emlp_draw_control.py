@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -27,7 +28,9 @@ from liekit._threads import single_threaded
 from liekit.experiments import emlp
 from liekit.experiments.emlp_arch import EMLPBilinear, make_emlp_arch
 
-OUT = Path(__file__).resolve().parent / "results"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from emlp_grid import OUT, _current  # noqa: E402  (the grid's own rule for which cells count)
+
 EQ = emlp.MODELS[1]
 
 
@@ -82,8 +85,8 @@ def write_markdown(cells: list[dict], path: Path) -> None:
 
     def grid_mse(c: dict, draw: str) -> str:
         for g in grid:
-            if (g["task"], g["n"], g["seed"], g.get("data"), g.get("bilinear_draw", "first")) == \
-                    (c["task"], c["n"], c["seed"], "emlp", draw) and g.get("parametrisation") == "emlp":
+            if (g["task"], g["n"], g["seed"], g.get("data")) == (c["task"], c["n"], c["seed"], "emlp") \
+                    and _current(g, draw):
                 return f"{g['models'][EQ]['mse']:.3g}"
         return "—"
 

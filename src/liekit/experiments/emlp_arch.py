@@ -83,7 +83,6 @@ class EMLPBilinear(nn.Module):
                              persistent=False)
         # (to, from, type of the block's parts, n, whether the weights are contracted first)
         self.pairs: list[tuple[tuple[int, int], tuple[int, int], tuple[int, int], int, bool]] = []
-        self.draw = draw
         for t in self.types:  # the n parts of type t the blocks are made of (EMLP: a draw per type, shared)
             m, n = len(types[t]), min(len(types[t]), d ** sum(t))
             pick = torch.arange(n) if draw == "first" else torch.randint(0, m, (n,))
