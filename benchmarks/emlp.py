@@ -149,7 +149,8 @@ task = make_task(cfg["task"], 10, 10, seed=0, ndata=100)  # only for the represe
 dt = torch.float32
 torch.manual_seed(cfg["seed"])
 t0 = time.perf_counter()
-core = make_model(cfg["network"], task.rep_in, task.rep_out, cfg["ch"], cfg["layers"], dt, arch=cfg["arch"])
+core = make_model(cfg["network"], task.rep_in, task.rep_out, cfg["ch"], cfg["layers"], dt, arch=cfg["arch"],
+                  bilinear_draw=cfg["bilinear_draw"])
 build = time.perf_counter() - t0
 model = Standardized(core, [torch.as_tensor(d[k]) for k in ("mx", "sx", "my", "sy")], dt)
 T = lambda k: torch.as_tensor(d[k]).to(dt)
@@ -229,6 +230,9 @@ def main() -> int:
     ap.add_argument("--arch", choices=("emlp", "liekit"), default="emlp",
                     help="liekit's equivariant network: EMLP's architecture on liekit's layers (what the grid and"
                          " `reproduce emlp` train) or liekit's own EquivariantMLP")
+    ap.add_argument("--bilinear-draw", choices=("first", "emlp"), default="emlp",
+                    help="with --arch emlp, the parts the bilinear blocks are made of: EMLP's random draw with"
+                         " replacement (the default, as EMLP) or the first n of each type")
     ap.add_argument("--data", choices=DATA_CHOICES, default="emlp",
                     help="'emlp': EMLP's own data set (the published study's pool under its data seed 2021, and its"
                          " split), the data of its published trials; 'emlp-numpy': the pool EMLP 1.0.3's dataset"
@@ -249,7 +253,7 @@ def main() -> int:
     result: dict = {"command": "python benchmarks/emlp.py " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
                     "date": started, "torch": torch.__version__, "python": platform.python_version(),
                     "cores": os.cpu_count(), "emlp_python": str(emlp_py) if emlp_py else None, "arch": args.arch,
-                    "data": args.data,
+                    "data": args.data, "bilinear_draw": args.bilinear_draw,
                     "rows": []}
     if emlp_py:
         result["crosscheck"] = crosscheck(emlp_py, tmp)
@@ -268,7 +272,7 @@ def main() -> int:
                 for network in args.networks:
                     cfg = {"task": task_name, "data": str(data), "seed": s, "ch": args.ch, "layers": args.layers,
                            "epochs": epochs, "bs": 500, "lr": 3e-3, "network": network, "arch": args.arch,
-                           "n_evals": args.n_evals,
+                           "n_evals": args.n_evals, "bilinear_draw": args.bilinear_draw,
                            "group": EMLP_GROUP[task_name], "rep_in": EMLP_REPS[task_name][0],
                            "rep_out": EMLP_REPS[task_name][1]}
                     cfg_path = tmp / "cfg.json"
@@ -304,7 +308,7 @@ def merge(paths: list[Path], out: Path, conditions: list[str] | None = None) -> 
     res["runs"], rows = [], []
     for i, r in enumerate(runs):
         # a file merged before keeps its own list of runs, and its rows their run numbers
-        own = r.get("runs") or [{k: r.get(k) for k in ("command", "date", "finished")}]
+        own = r.get("runs") or [{k: r[k] for k in ("command", "date", "finished", "bilinear_draw") if k in r}]
         if conditions and conditions[i]:
             own = [{**run, "conditions": conditions[i]} for run in own]
         for row in r["rows"]:
@@ -342,11 +346,17 @@ DATA_LABEL = {"emlp": "EMLP's (published study)", "emlp-numpy": "EMLP 1.0.3's cl
               "seeded": "liekit's seed-0 draw"}
 
 
+#: how the report names the parts the bilinear blocks were made of (runs before 2026-12-01 do not say: the first n)
+DRAW_LABEL = {"emlp": "EMLP's random draw", "first": "the first n of each type"}
+
+
 def _runs(res: dict) -> list[str]:
     """The header's list of runs: command, start and end, conditions."""
-    runs = res.get("runs") or [{k: res.get(k) for k in ("command", "date", "finished")}]
+    runs = res.get("runs") or [{k: res[k] for k in ("command", "date", "finished", "bilinear_draw") if k in res}]
     out = [f"{i}. `{r['command']}`: {r['date']} → {r.get('finished') or '(incomplete)'}"
-           + (f"; {r['conditions']}" if r.get("conditions") else "") for i, r in enumerate(runs, 1)]
+           + (f"; {r['conditions']}" if r.get("conditions") else "")
+           + (f"; bilinear parts: {DRAW_LABEL[r['bilinear_draw']]}" if "bilinear_draw" in r else "")
+           for i, r in enumerate(runs, 1)]
     return ["Runs (column 'run'):", "", *out, ""]
 
 
@@ -366,8 +376,9 @@ def report(res: dict) -> str:
         " epochs, evaluation time not counted in s/epoch), the last epoch's in parentheses. liekit's equivariant"
         " network: "
         + ("EMLP's architecture on liekit's layers (`make_emlp_arch`: dense weights projected in every forward pass,"
-           " bilinear layers, gated nonlinearities, EMLP's initialisation)." if res.get("arch", "liekit") == "emlp"
-           else "liekit's own `EquivariantMLP` (`make_emlp`)."),
+           " bilinear layers, gated nonlinearities, EMLP's initialisation; the bilinear blocks' parts: the first n"
+           " of each type in runs that do not name them, those before 2026-12-01)."
+           if res.get("arch", "liekit") == "emlp" else "liekit's own `EquivariantMLP` (`make_emlp`)."),
         "",
     ]
     cc = res.get("crosscheck")

@@ -4,11 +4,11 @@ Run: ``python benchmarks/emlp_draw_control.py [--task O5Synthetic] [--n 1000] [-
 
 ``emlp_grid.py --bilinear-draw emlp`` builds each :class:`~liekit.experiments.emlp_arch.EMLPBilinear` with EMLP's
 random choice (with replacement) of the parts its blocks are made of. That draw also consumes torch's generator
-before the bilinear weights are drawn, so its cells start from other initial weights than the default cells. Here
-the network of a ``--bilinear-draw emlp`` cell is built (same seed, so the same initial weights) and its choice is
-then replaced by the first ``n`` parts of each type, the default's choice; trained exactly as a grid cell
-(:func:`liekit.experiments.emlp.fit_cell`, EMLP's data and settings). Comparing with the grid's ``emlp`` cells of
-the same seeds isolates the choice of parts from the initialisation. Single-threaded. Writes
+before the bilinear weights are drawn, so its cells start from other initial weights than the ``--bilinear-draw
+first`` cells. Here the network of a ``--bilinear-draw emlp`` cell is built (same seed, so the same initial weights)
+and its choice is then replaced by the first ``n`` parts of each type (the ``first`` variant's choice); trained
+exactly as a grid cell (:func:`liekit.experiments.emlp.fit_cell`, EMLP's data and settings). Comparing with the
+grid's ``emlp`` cells of the same seeds isolates the choice of parts from the initialisation. Single-threaded. Writes
 ``benchmarks/results/emlp_draw_control.json`` and ``.md`` (beside the grid's cells of both draws).
 """
 
@@ -77,8 +77,9 @@ def write_markdown(cells: list[dict], path: Path) -> None:
     grid = json.loads((OUT / "emlp_grid.json").read_text())["cells"]
     lines = ["# EMLP's draw of the bilinear parts: a control with the same initial weights", "",
              "Command: `python benchmarks/emlp_draw_control.py` (see its docstring). Test MSE of the equivariant"
-             " network at the best validation MSE, EMLP's data and settings, per seed. Columns: the grid's default"
-             " cells (first n parts, their own initial weights), this control (first n parts, the initial weights"
+             " network at the best validation MSE, EMLP's data and settings, per seed. Columns: the grid's"
+             " `--bilinear-draw first` cells (first n parts, their own initial weights), this control (first n"
+             " parts, the initial weights"
              " of the `--bilinear-draw emlp` cell of the same seed) and the grid's `--bilinear-draw emlp` cells.",
              "", "| task | N | seed | first n parts (grid) | first n parts, EMLP-draw cell's weights (control) |"
              " EMLP's draw (grid) |", "|---|---|---|---|---|---|"]

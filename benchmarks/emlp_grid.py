@@ -12,9 +12,10 @@ run seed-major (the whole grid for seed 0 first) until the budget is spent; each
 appended to ``benchmarks/results/emlp_grid.json`` and cells already there are skipped, so the grid fills
 over several runs; two runs on disjoint cells (``--sizes`` / ``--seeds``) may share the file.
 Single-threaded (the layers' blocks are small). Writes ``emlp_grid.md`` beside it: the median [min, max]
-over the seeds measured so far, beside EMLP's published medians. ``--bilinear-draw emlp`` trains the same
-network with EMLP's random choice (with replacement) of the parts its bilinear blocks are made of; those cells
-are a variant, tabled apart (``--readme --bilinear-draw emlp`` prints their summary).
+over the seeds measured so far, beside EMLP's published medians. The bilinear blocks are made of EMLP's random
+choice (with replacement) of parts (``--bilinear-draw emlp``, the default); ``--bilinear-draw first`` trains the
+same network on the first n parts of each type (liekit's choice until 2026-12-01), a variant tabled apart
+(``--readme --bilinear-draw first`` prints its summary).
 """
 
 from __future__ import annotations
@@ -54,6 +55,10 @@ PARAMETRISATION = "emlp"
 #: O(3) (V* = V) that is the same network, for the Lorentz group (ParticleInteraction) a larger one (476,676
 #: parameters against EMLP's 451,539), and those cells are reported apart
 ARCH = "emlp-types"
+#: the parts the bilinear blocks are made of: EMLP's random draw with replacement (the default since
+#: 2026-12-01, as ``make_emlp_arch``); cells with "first" (the first n parts of each type, and every cell
+#: without the key) are the variant
+DRAW = "emlp"
 
 
 def main() -> None:
@@ -65,9 +70,9 @@ def main() -> None:
     ap.add_argument("--sizes", nargs="+", type=int, default=list(emlp.GRID))
     ap.add_argument("--data", choices=emlp.DATA_CHOICES, default="emlp",
                     help="; ".join(f"'{k}': {v}" for k, v in DATA.items()))
-    ap.add_argument("--bilinear-draw", choices=("first", "emlp"), default="first",
-                    help="the parts the bilinear layers' blocks are made of: the first n of each type (liekit's"
-                         " default) or EMLP's random draw with replacement; 'emlp' cells are reported apart")
+    ap.add_argument("--bilinear-draw", choices=("first", "emlp"), default=DRAW,
+                    help="the parts the bilinear layers' blocks are made of: EMLP's random draw with replacement"
+                         " (the default, as EMLP) or the first n of each type; 'first' cells are reported apart")
     ap.add_argument("--out", type=Path, default=OUT / "emlp_grid.json")
     ap.add_argument("--readme", action="store_true",
                     help="print README's table of the measured cells on --data (median [min, max]) and exit")
@@ -90,7 +95,7 @@ def main() -> None:
             cell = {
                 "task": task, "n": n, "seed": seed, "epochs": cfg["epochs"](n), "models": res,
                 "parametrisation": PARAMETRISATION, "arch": ARCH, "data": args.data,
-                **({"bilinear_draw": args.bilinear_draw} if args.bilinear_draw != "first" else {}),
+                "bilinear_draw": args.bilinear_draw,
                 "wall": time.perf_counter() - t0, "cpu": time.process_time() - c0,
                 "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                 "date": datetime.date.today().isoformat(), "torch": torch.__version__,
@@ -101,17 +106,22 @@ def main() -> None:
     write_markdown(_load(args.out)["cells"], args.out.with_suffix(".md"))
 
 
-def _measured(cells: list[dict], data: str, draw: str = "first") -> set[tuple[str, int, int]]:
+def _measured(cells: list[dict], data: str, draw: str = DRAW) -> set[tuple[str, int, int]]:
     return {(c["task"], c["n"], c["seed"]) for c in cells
             if _current(c, draw) and c.get("data", "seeded") == data}
 
 
-def _current(cell: dict, draw: str = "first") -> bool:
+def _current(cell: dict, draw: str = DRAW) -> bool:
     """Whether ``cell`` trained today's network with today's parametrisation (see ``ARCH``, ``PARAMETRISATION``)
     and its bilinear layers' parts chosen by ``draw``."""
     return (cell.get("parametrisation", "coefficients") == PARAMETRISATION
-            and cell.get("bilinear_draw", "first") == draw
+            and _draw(cell) == draw
             and (cell.get("arch") == ARCH or emlp.PUBLISHED_GROUP[cell["task"]] != "O(1,3)"))
+
+
+def _draw(cell: dict) -> str:
+    """How the cell's bilinear parts were chosen; cells from before the key was recorded took the first n."""
+    return cell.get("bilinear_draw", "first")
 
 
 def _load(path: Path) -> dict:
@@ -145,21 +155,25 @@ HEADER = [
 
 
 def write_markdown(cells: list[dict], path: Path) -> None:
-    current = [c for c in cells if _current(c)]
-    drawn = [c for c in cells if _current(c, "emlp")]
-    by_rank = [c for c in cells if not _current(c) and not _current(c, "emlp")
+    now = [c for c in cells if _current(c) or _current(c, "first")]
+    by_rank = [c for c in cells if not (_current(c) or _current(c, "first"))
                and c.get("parametrisation", "coefficients") == PARAMETRISATION]
     older = [c for c in cells if c.get("parametrisation", "coefficients") != PARAMETRISATION]
     lines = list(HEADER)
-    for i, (key, what) in enumerate(DATA.items()):
-        cs = [c for c in current if c.get("data", "seeded") == key]
-        if cs or key == "emlp":
-            lines += ([] if i == 0 else [""]) + _table(cs, f"`--data {key}`: {what}")
-    if drawn:
-        lines += ["", *_table(drawn, "`--bilinear-draw emlp`: the same network with EMLP's draw of the parts the"
-                                     " bilinear blocks are made of (n of each type at random, with replacement,"
-                                     " from torch's generator under the cell's seed) instead of the first n; a"
-                                     " variant, reported apart from the comparison above")]
+    lines += _table([c for c in now if _draw(c) == DRAW and c.get("data", "seeded") == "emlp"],
+                    f"`--data emlp`: {DATA['emlp']}; EMLP's draw of the parts the bilinear blocks are made of"
+                    " (n of each type at random, with replacement, from torch's generator under the cell's seed):"
+                    " the comparison")
+    first = [c for c in now if _draw(c) == "first" and c.get("data", "seeded") == "emlp"]
+    if first:
+        lines += ["", *_table(first, "`--bilinear-draw first`: the same network and data with the first n parts of each"
+                                     " type in the bilinear blocks instead of EMLP's draw (liekit's choice until"
+                                     " 2026-12-01); a variant beside the comparison")]
+    for key, what in DATA.items():
+        cs = [c for c in now if c.get("data", "seeded") == key]
+        if key != "emlp" and cs:
+            draws = ", ".join(sorted({_draw(c) for c in cs}))
+            lines += ["", *_table(cs, f"`--data {key}`: {what} (bilinear parts: {draws}); not the comparison")]
     if by_rank:
         lines += ["", *_table(by_rank, "earlier ParticleInteraction cells: hidden parts V^{⊗r} (not EMLP's T(p, q)) and"
                                        " the bilinear layer pairing parts by rank through the Lorentz metric — a"
@@ -192,7 +206,7 @@ def _short(verdict: str) -> str:
     return verdict.replace(" than EMLP", "").replace(" EMLP", "")
 
 
-def readme_table(cells: list[dict], data: str = "emlp", draw: str = "first") -> list[str]:
+def readme_table(cells: list[dict], data: str = "emlp", draw: str = DRAW) -> list[str]:
     """README's summary of the current cells on ``data`` whose bilinear parts were chosen by ``draw``: the table
     and one paragraph of counts."""
     cs_all = [c for c in cells if _current(c, draw) and c.get("data", "seeded") == data]
@@ -213,7 +227,7 @@ def readme_table(cells: list[dict], data: str = "emlp", draw: str = "first") -> 
                      f" | {emlp.published_median(task, 'EMLP', n):.3g} | {_short(v)} |")
     total = len(emlp.PUBLISHED) * len(emlp.GRID) * 3
     seeds = "3 seeds in every row" if not short else "seeds below 3: " + "; ".join(short)
-    opt = f" `--bilinear-draw {draw}`" if draw != "first" else ""
+    opt = f" `--bilinear-draw {draw}`" if draw != DRAW else ""
     lines += ["", f"{len(cs_all)} of the {total} cells on `--data {data}`{opt} measured ({seeds});"
               f" {sum(c['wall'] for c in cs_all) / 3600:.1f} h wall, {sum(c['cpu'] for c in cs_all) / 3600:.1f} h"
               f" CPU, peak RSS {max((c['peak_rss_mib'] for c in cs_all), default=0):.0f} MiB. Verdicts on the"

@@ -1,18 +1,21 @@
 """Otto et al.'s recovery study over the published grid: the paper's discretisation and liekit's exact operator.
 
-Run: ``python benchmarks/recovery_grid.py [--budget SECONDS] [--seeds K] [--families T,SE,quadSE]``.
+Run: ``python benchmarks/recovery_grid.py [--budget SECONDS] [--seeds K] [--families T,SE,quadSE]
+[--rows FAMILY:D:M:R ...] [--paper-only]``.
 Rows run in order of cost (the published time per point: SE(m) rows at d = 2 cost far more than T(m) rows
 of the same library size) until the time budget is spent; each row is the same ``K``
 random instances under both discretisations (``liekit.experiments.recovery.sweep``), beside the
 authors' published median (min–max) over their 10 seeds. Writes benchmarks/results/recovery_grid.md and
-.json, appending to the rows already there (rows already measured are skipped), so the grid can be filled
-over several runs. Single-threaded (small dense solves).
+.json seed by seed, appending to the rows already there (rows with ``K`` seeds are skipped, shorter ones
+resumed at their next seed), so the grid can be filled over several runs, and runs on different rows
+(``--rows``) can share the file. Single-threaded (small dense solves).
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
+import fcntl
 import json
 import time
 from pathlib import Path
@@ -27,37 +30,100 @@ OUT = Path(__file__).resolve().parent / "results"
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--budget", type=float, default=1800.0, help="seconds of computation before stopping")
+    ap.add_argument("--budget", type=float, default=1800.0, help="no new seed is started after this many seconds")
     ap.add_argument("--seeds", type=int, default=10)
     ap.add_argument("--families", default="T,SE,quadSE")
+    ap.add_argument("--rows", nargs="+", default=None, metavar="FAMILY:D:M:R",
+                    help="only these published rows, e.g. SE:2:30:1 quadSE:1:30:1")
     ap.add_argument("--max-lib", type=int, default=100000, help="skip rows whose library is larger")
     ap.add_argument("--paper-only", action="store_true",
                     help="only the paper's discretisation (the reproduction), not liekit's exact operator beside it")
     args = ap.parse_args()
-    path = OUT / "recovery_grid.json"
-    done = json.loads(path.read_text()) if path.exists() else {"rows": []}
-    have = {(r["family"], r["d"], r["m"], r["r"]) for r in done["rows"]}
     pub = recovery.published()
-    todo = sorted((k for k in pub if k[0] in args.families.split(",") and k not in have
-                   and pub[k]["n_lib"] <= args.max_lib), key=lambda k: (pub[k]["median_seconds"], k))
+    todo = plan(pub, _load()["rows"], args.seeds, args.families.split(","), args.rows, args.max_lib)
     t_start = time.perf_counter()
     with single_threaded():
-        for fam, d, m, r in todo:
-            if time.perf_counter() - t_start > args.budget:
-                break
+        for key in todo:
+            fam, d, m, r = key
             group, family = ("SE", "quad") if fam == "quadSE" else (fam, "ortho")
-            t0 = time.perf_counter()
-            discs = ("paper",) if args.paper_only else recovery.DISCRETISATIONS
-            res = recovery.sweep(group, [m], [r], args.seeds, d, discretisations=discs, family=family,
-                                 log=lambda s: print(s, flush=True))
-            p, e = res["paper"][(m, r)], res.get("exact", {}).get((m, r), {"n": None, "seconds": None})
-            done["rows"].append({"family": fam, "d": d, "m": m, "r": r, "n_lib": int(pub[(fam, d, m, r)]["n_lib"]),
-                                 "paper": p["n"], "exact": e["n"], "s_paper": p["seconds"], "s_exact": e["seconds"],
-                                 "seeds": args.seeds, "wall": time.perf_counter() - t0,
-                                 "date": datetime.date.today().isoformat()})
-            path.write_text(json.dumps(done, indent=1))
-            write_markdown(done["rows"], pub)
-    write_markdown(done["rows"], pub)
+            while time.perf_counter() - t_start <= args.budget:
+                row = _row(_load()["rows"], key)  # as on disk now: another run may share the file
+                s = len(row["paper"]) if row else 0
+                if s >= args.seeds:
+                    break
+                discs = _discretisations(row, args.paper_only)
+                t0 = time.perf_counter()
+                res = recovery.instance(group, m, r, s, d, discretisations=discs, family=family)
+                print(f"{fam}({m}) d={d} r={r} seed {s}: " + ", ".join(
+                    f"{disc} n={v.n_min} ({v.seconds:.1f} s)" for disc, v in res.items()), flush=True)
+                rows = _add_seed(key, s, res, int(pub[key]["n_lib"]), time.perf_counter() - t0)
+                write_markdown(rows, pub)
+    write_markdown(_load()["rows"], pub)
+
+
+def plan(pub: dict, rows: list[dict], seeds: int, families: list[str], only: list[str] | None,
+         max_lib: int) -> list[tuple[str, int, int, int]]:
+    """The published rows still short of ``seeds`` seeds, cheapest first (the published time per point)."""
+    keys = [k for k in pub if k[0] in families and pub[k]["n_lib"] <= max_lib]
+    if only is not None:
+        keys = [_parse_row(spec, pub) for spec in only]
+    have = {(r["family"], r["d"], r["m"], r["r"]): len(r["paper"]) for r in rows}
+    return sorted((k for k in keys if have.get(k, 0) < seeds), key=lambda k: (pub[k]["median_seconds"], k))
+
+
+def _parse_row(spec: str, pub: dict) -> tuple[str, int, int, int]:
+    parts = spec.split(":")
+    try:
+        key = (parts[0], int(parts[1]), int(parts[2]), int(parts[3]))
+    except (IndexError, ValueError):
+        raise SystemExit(f"--rows: expected FAMILY:D:M:R (e.g. SE:2:30:1), got {spec!r}") from None
+    if len(parts) != 4 or key not in pub:
+        raise SystemExit(f"--rows: {spec!r} is not a published row (family T, SE or quadSE; degree; m; rank)")
+    return key
+
+
+def _discretisations(row: dict | None, paper_only: bool) -> tuple[str, ...]:
+    """A row keeps the discretisations of its first seed, so that every seed of it has both or only the paper's."""
+    if row is not None:
+        return recovery.DISCRETISATIONS if row["exact"] is not None else ("paper",)
+    return ("paper",) if paper_only else recovery.DISCRETISATIONS
+
+
+def _row(rows: list[dict], key: tuple) -> dict | None:
+    return next((r for r in rows if (r["family"], r["d"], r["m"], r["r"]) == key), None)
+
+
+PATH = OUT / "recovery_grid.json"
+
+
+def _load() -> dict:
+    return json.loads(PATH.read_text()) if PATH.exists() else {"rows": []}
+
+
+def _add_seed(key: tuple, seed: int, res: dict, n_lib: int, wall: float) -> list[dict]:
+    """Record seed ``seed`` of row ``key`` in the results file as it is on disk now, under a lock (runs on
+    different rows may share the file; a stopped run loses at most the seed in progress)."""
+    with open(PATH.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        done = _load()
+        row = _row(done["rows"], key)
+        if row is None:
+            fam, d, m, r = key
+            row = {"family": fam, "d": d, "m": m, "r": r, "n_lib": n_lib, "paper": [], "exact": None,
+                   "s_paper": [], "s_exact": None, "seeds": 0, "wall": 0.0}
+            if "exact" in res:
+                row["exact"], row["s_exact"] = [], []
+            done["rows"].append(row)
+        if len(row["paper"]) != seed:
+            raise RuntimeError(f"row {key}: seed {seed} measured twice (another run on the same row?)")
+        for disc, v in res.items():
+            row[disc].append(v.n_min)
+            row[f"s_{disc}"].append(v.seconds)
+        row.update(seeds=len(row["paper"]), wall=row["wall"] + wall, date=datetime.date.today().isoformat())
+        tmp = PATH.with_suffix(".tmp")
+        tmp.write_text(json.dumps(done, indent=1))
+        tmp.replace(PATH)
+    return done["rows"]
 
 
 def write_markdown(rows: list[dict], pub: dict) -> None:

@@ -366,9 +366,9 @@ def test_emlp_bilinear_pairs_exact_tensor_types_as_emlp():
 
 
 def test_emlp_bilinear_draw_with_replacement_as_emlp():
-    """``draw="emlp"``: EMLP's choice of the parts a block is made of — n of each type, drawn with replacement,
-    one draw per type. Same parameters as the default, still equivariant, the draw kept in the state_dict, and a
-    part drawn twice acts as one part with the sum of its two weights."""
+    """``draw="emlp"`` (the default): EMLP's choice of the parts a block is made of — n of each type, drawn with
+    replacement, one draw per type. Same parameters as ``draw="first"``, still equivariant, the draw kept in the
+    state_dict, and a part drawn twice acts as one part with the sum of its two weights."""
     from liekit.experiments.emlp import EMLPBilinear
     from liekit.testing import assert_equivariant
 
@@ -376,20 +376,20 @@ def test_emlp_bilinear_draw_with_replacement_as_emlp():
     v = V(so3)
     rep = 3 * trivial(so3) + 6 * v + 5 * (v * v)
     torch.manual_seed(4)
-    bil = EMLPBilinear(rep, draw="emlp")
-    first = EMLPBilinear(rep)
+    bil = EMLPBilinear(rep)
+    first = EMLPBilinear(rep, draw="first")
     assert [p.shape for p in bil.parameters()] == [p.shape for p in first.parameters()]
     assert torch.equal(first.sel1_0, torch.arange(3)) and torch.equal(first.sel2_0, torch.arange(5))
     assert bil.sel1_0.shape == (3,) and bil.sel2_0.shape == (5,) and int(bil.sel1_0.max()) < 6
     assert len(set(bil.sel2_0.tolist())) < 5  # with replacement: this draw repeats a part
     assert assert_equivariant(bil, rep, rep, n_elements=3) <= 1e-9
-    again = EMLPBilinear(rep)
+    again = EMLPBilinear(rep, draw="first")
     again.load_state_dict(bil.state_dict())
     x = torch.randn(7, rep.size, dtype=torch.float64)
     assert torch.equal(again(x), bil(x))
     # the same map from the distinct parts, weights of a repeated part summed
     uniq, inv = torch.unique(bil.sel2_0, return_inverse=True)
-    merged = EMLPBilinear(rep)
+    merged = EMLPBilinear(rep, draw="first")
     merged.sel2_0 = torch.cat([uniq, torch.zeros(5 - len(uniq), dtype=torch.long)])
     with torch.no_grad():
         for to, fr, need, *_ in bil.pairs:

@@ -10,9 +10,9 @@ output standardisation, 5000 test samples, and EMLP's model selection (the test 
 validation MSE on 1000 more samples); median of 3 seeds. The data are EMLP's own
 (:func:`~liekit.experiments.emlp_tasks.emlp_data`: the pool drawn with its fixed data seed 2021 and split as its
 trainer splits it), so, as in EMLP's trials, the seeds differ only in initial weights and batch order. The
-equivariant network is EMLP's own (:func:`make_emlp_arch`: EMLP's blocks, its cheap bilinear layer,
-parametrisation and initialisation) built from liekit's structured layers (the double spring pendulum below
-uses :class:`~liekit.nn.EquivariantMLP`). The table puts the test MSE beside EMLP's published numbers
+equivariant network is EMLP's own (:func:`make_emlp_arch`: EMLP's blocks, its cheap bilinear layer with its random
+draw of parts, parametrisation and initialisation) built from liekit's structured layers (the double spring
+pendulum below uses :class:`~liekit.nn.EquivariantMLP`). The table puts the test MSE beside EMLP's published numbers
 (``synthetic_results_all.csv``, median of its 3 trials). ``--quick`` scales everything down (two small N,
 few epochs, a narrow model) and says so.
 
@@ -177,7 +177,7 @@ def make_emlp(rep_in: Rep, rep_out: Rep, ch: int = 384, num_layers: int = 3, dty
 
 
 def make_model(network: str, rep_in: Rep, rep_out: Rep, ch: int = 384, num_layers: int = 3,
-               dtype: torch.dtype = torch.float64, arch: str = "emlp", bilinear_draw: str = "first") -> nn.Module:
+               dtype: torch.dtype = torch.float64, arch: str = "emlp", bilinear_draw: str = "emlp") -> nn.Module:
     """One of the grid's two networks: ``"MLP"`` (:func:`make_mlp`) or ``"EMLP"``, the equivariant one — EMLP's
     architecture on liekit's layers (``arch="emlp"``, :func:`make_emlp_arch`, its bilinear parts chosen by
     ``bilinear_draw``) or liekit's own :class:`~liekit.nn.EquivariantMLP` (``arch="liekit"``, :func:`make_emlp`)."""
@@ -317,7 +317,7 @@ def fit_cell(task_name: str, n: int, seed: int, cfg: dict[str, Any], device: str
     for name in MODELS:
         torch.manual_seed(100 * seed + index)
         core = make_model("MLP" if name.startswith("MLP") else "EMLP", task.rep_in, task.rep_out, cfg["ch"],
-                          cfg["layers"], dtype, arch=cfg["arch"], bilinear_draw=cfg.get("bilinear_draw", "first"))
+                          cfg["layers"], dtype, arch=cfg["arch"], bilinear_draw=cfg.get("bilinear_draw", "emlp"))
         model = Standardized(core, task.stats, dtype).to(device)
         info = fit(model, X, y, cfg["epochs"](n), bs=cfg["bs"], lr=cfg["lr"], seed=seed, val=(Xv, yv),
                    test=(Xt, yt))
@@ -440,7 +440,8 @@ def _run(quick: bool, out: Path, device: str) -> str:
         "## EMLP's benchmark tasks: test MSE vs training-set size",
         "",
         mode + f"; {str(cfg['dtype']).replace('torch.', '')}. The equivariant model is EMLP's network"
-        " (`make_emlp_arch`: blocks linear → + EMLP's cheap bilinear → gated nonlinearity; EMLP's initialisation and"
+        " (`make_emlp_arch`: blocks linear → + EMLP's cheap bilinear, its parts drawn at random with replacement as"
+        " EMLP's → gated nonlinearity; EMLP's initialisation and"
         " parametrisation, Adam on the dense weights that are projected onto the equivariant maps)"
         " built from liekit's structured layers. Published: EMLP's `synthetic_results_all.csv`"
         " (median of its 3 trials; EMLP with the full group, MLP without augmentation). Model selection as EMLP's"

@@ -56,14 +56,16 @@ class EMLPBilinear(nn.Module):
     tensor types :math:`\bigoplus T(p, q)`: :math:`y = 0.1\,W(x)\,x`. The block of :math:`W(x)` from a part of
     type :math:`T(p_i, q_i)` to one of type :math:`T(p_j, q_j)` is an element of
     :math:`T(p_j, q_j) \otimes T(p_i, q_i)^* = T(p_j + q_i,\, q_j + p_i)` (factors reordered), and EMLP makes it
-    a learned combination :math:`\sum_c \theta_{abc}\, x_c` of the first :math:`n = \min(\#, \dim)` parts
-    :math:`x_c` of ``x`` of exactly that type (zero when ``x`` has none or the type is scalar). ``draw="emlp"``
-    takes EMLP's choice instead: the ``n`` parts of each type drawn at random, with replacement (from torch's
-    global generator; a part drawn twice gets two weights), once per type and shared by every block that uses
-    it. For an orthogonal group ``V* = V`` and types are ranks. Weights :math:`\theta \sim N(0, 1)` as EMLP's.
+    a learned combination :math:`\sum_c \theta_{abc}\, x_c` of :math:`n = \min(\#, \dim)` parts
+    :math:`x_c` of ``x`` of exactly that type (zero when ``x`` has none or the type is scalar). Which parts:
+    ``draw="emlp"`` (default) is EMLP's choice, the ``n`` parts of each type drawn at random with replacement
+    (from torch's global generator; a part drawn twice gets two weights), once per type and shared by every
+    block that uses it; ``draw="first"`` takes the first ``n`` parts of each type (deterministic). The choice
+    is kept in the persistent buffers ``sel{p}_{q}``. For an orthogonal group ``V* = V`` and types are ranks.
+    Weights :math:`\theta \sim N(0, 1)` as EMLP's.
     Equivariant because every block transforms as the map it is."""
 
-    def __init__(self, rep: Rep, dtype: torch.dtype = torch.float64, draw: str = "first") -> None:
+    def __init__(self, rep: Rep, dtype: torch.dtype = torch.float64, draw: str = "emlp") -> None:
         super().__init__()
         if draw not in ("first", "emlp"):
             raise ValueError(f"draw must be 'first' (the first n parts of a type) or 'emlp' (EMLP's random draw,"
@@ -174,7 +176,7 @@ class EMLPLinear(nn.Module):
 class EMLPBlock(nn.Module):
     """EMLP's block: ``lin = EMLPLinear(x)``, ``GatedNonlinearity(lin + EMLPBilinear(lin))`` (``emlp.nn.EMLPBlock``)."""
 
-    def __init__(self, rep_in: Rep, hidden: Rep, dtype: torch.dtype, draw: str = "first") -> None:
+    def __init__(self, rep_in: Rep, hidden: Rep, dtype: torch.dtype, draw: str = "emlp") -> None:
         super().__init__()
         from ..nn import GatedNonlinearity
 
@@ -188,11 +190,12 @@ class EMLPBlock(nn.Module):
 
 
 def make_emlp_arch(rep_in: Rep, rep_out: Rep, ch: int | Rep = 384, num_layers: int = 3,
-                   dtype: torch.dtype = torch.float64, bilinear_draw: str = "first") -> nn.Module:
+                   dtype: torch.dtype = torch.float64, bilinear_draw: str = "emlp") -> nn.Module:
     """EMLP's network (``emlp.nn.EMLP``) from liekit's layers: ``num_layers`` :class:`EMLPBlock` on the hidden
     representation ``ch`` (an int: :func:`emlp_hidden` of that size, as EMLP's ``uniform_rep``) and an
     :class:`EMLPLinear` read-out, with EMLP's initialisation (:func:`emlp_init_`). ``bilinear_draw``: which
-    parts the bilinear layers' blocks are made of (:class:`EMLPBilinear`'s ``draw``)."""
+    parts the bilinear layers' blocks are made of (:class:`EMLPBilinear`'s ``draw``: EMLP's random draw by default,
+    ``"first"`` for the first n of each type)."""
     hidden = ch if isinstance(ch, Rep) else emlp_hidden(rep_in.group, ch)
     blocks: list[nn.Module] = []
     prev = rep_in

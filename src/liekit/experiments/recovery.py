@@ -243,6 +243,15 @@ def candidate_operator(group: str, m: int, degree: int, device: str = "cpu", *, 
     return _OPS[key].to(device)
 
 
+def instance(group: str, m: int, r: int, seed: int, degree: int = 2, device: str = "cpu", *,
+             discretisations: tuple[str, ...] = ("exact",), family: str = "ortho") -> dict[str, SearchResult]:
+    """Seed ``seed`` of row ``(m, r)``: one random instance (function and samples, seed ``1000 m + 10 r + seed``)
+    and, per discretisation (evaluation points of ``seed`` for ``"paper"``), the :func:`smallest_n` search."""
+    prob = make_problem(m, r, degree, seed=1000 * m + 10 * r + seed, device=device, family=family)
+    return {disc: smallest_n(candidate_operator(group, m, prob.degree, device, discretisation=disc, seed=seed), prob)
+            for disc in discretisations}
+
+
 def sweep(group: str, ms: list[int], rs: list[int], seeds: int, degree: int = 2, device: str = "cpu",
           log: Any = None, *, discretisations: tuple[str, ...] = ("exact",), family: str = "ortho") -> dict:
     """``out[disc][(m, r)] = {"n": [...], "seconds": [...]}`` over seeds, every discretisation on the same
@@ -254,10 +263,8 @@ def sweep(group: str, ms: list[int], rs: list[int], seeds: int, degree: int = 2,
                 continue
             runs: dict = {disc: {"n": [], "seconds": []} for disc in discretisations}
             for s in range(seeds):  # one instance per seed, shared by every discretisation
-                prob = make_problem(m, r, degree, seed=1000 * m + 10 * r + s, device=device, family=family)
-                for disc in discretisations:
-                    op = candidate_operator(group, m, prob.degree, device, discretisation=disc, seed=s)
-                    res = smallest_n(op, prob)
+                for disc, res in instance(group, m, r, s, degree, device, discretisations=discretisations,
+                                          family=family).items():
                     runs[disc]["n"].append(res.n_min)
                     runs[disc]["seconds"].append(res.seconds)
             for disc, v in runs.items():
