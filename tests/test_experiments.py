@@ -119,3 +119,19 @@ def test_papers_discretisation_is_the_lie_derivative_at_its_evaluation_points(gr
     exact = candidate_operator(group, m, d)
     null = lambda K: int((torch.linalg.svdvals(K.reshape(-1, K.shape[-1])) < 1e-10).sum())  # noqa: E731
     assert null(op.matrix) == null(exact.matrix) == 1
+
+
+def test_recovery_instance_is_one_seed_of_the_sweep():
+    """``recovery.instance(s)`` is seed ``s`` of :func:`sweep` (same function, samples and evaluation points), so
+    the grid benchmark can record a row seed by seed and resume it; bad discretisation names are refused."""
+    from liekit.experiments import recovery
+
+    res = recovery.sweep("T", [4], [1], 2, 2, discretisations=recovery.DISCRETISATIONS)
+    for s in range(2):
+        one = recovery.instance("T", 4, 1, s, 2, discretisations=recovery.DISCRETISATIONS)
+        assert set(one) == set(recovery.DISCRETISATIONS)
+        for disc, r in one.items():
+            assert r.n_min == res[disc][(4, 1)]["n"][s]
+            assert 0 < r.n_min <= 15 and r.errors[r.n_min] < recovery.THRESHOLD
+    with pytest.raises(ValueError, match="discretisation must be one of"):
+        recovery.instance("T", 4, 1, 0, 2, discretisations=("sampled",))
