@@ -38,9 +38,16 @@ def main() -> None:
     ap.add_argument("--max-lib", type=int, default=100000, help="skip rows whose library is larger")
     ap.add_argument("--paper-only", action="store_true",
                     help="only the paper's discretisation (the reproduction), not liekit's exact operator beside it")
+    ap.add_argument("--add-exact", action="store_true",
+                    help="fill liekit's exact operator into rows measured with --paper-only, on the same instances")
+    ap.add_argument("--shard", default="0/1", metavar="K/N",
+                    help="only every N-th row of the plan, from the K-th (runs side by side on disjoint rows)")
     args = ap.parse_args()
     pub = recovery.published()
-    todo = plan(pub, _load()["rows"], args.seeds, args.families.split(","), args.rows, args.max_lib)
+    todo = plan(pub, _load()["rows"], args.seeds, args.families.split(","), args.rows, args.max_lib,
+                exact=args.add_exact)
+    k, n_shards = _parse_shard(args.shard)
+    todo = todo[k::n_shards]
     t_start = time.perf_counter()
     with single_threaded():
         for key in todo:
@@ -48,10 +55,15 @@ def main() -> None:
             group, family = ("SE", "quad") if fam == "quadSE" else (fam, "ortho")
             while time.perf_counter() - t_start <= args.budget:
                 row = _row(_load()["rows"], key)  # as on disk now: another run may share the file
-                s = len(row["paper"]) if row else 0
-                if s >= args.seeds:
-                    break
-                discs = _discretisations(row, args.paper_only)
+                if args.add_exact:  # the row's own seeds, the exact operator alone
+                    s, discs = len(row["exact"] or []), ("exact",)
+                    if s >= len(row["paper"]):
+                        break
+                else:
+                    s = len(row["paper"]) if row else 0
+                    if s >= args.seeds:
+                        break
+                    discs = _discretisations(row, args.paper_only)
                 t0 = time.perf_counter()
                 res = recovery.instance(group, m, r, s, d, discretisations=discs, family=family)
                 print(f"{fam}({m}) d={d} r={r} seed {s}: " + ", ".join(
@@ -62,13 +74,29 @@ def main() -> None:
 
 
 def plan(pub: dict, rows: list[dict], seeds: int, families: list[str], only: list[str] | None,
-         max_lib: int) -> list[tuple[str, int, int, int]]:
-    """The published rows still short of ``seeds`` seeds, cheapest first (the published time per point)."""
+         max_lib: int, exact: bool = False) -> list[tuple[str, int, int, int]]:
+    """The published rows still short of ``seeds`` seeds, cheapest first (the published time per point); with
+    ``exact``, the measured rows whose exact operator has fewer seeds than their paper's discretisation, cheapest
+    first (their measured time per point)."""
     keys = [k for k in pub if k[0] in families and pub[k]["n_lib"] <= max_lib]
     if only is not None:
         keys = [_parse_row(spec, pub) for spec in only]
+    if exact:
+        by_key = {(r["family"], r["d"], r["m"], r["r"]): r for r in rows}
+        short = [k for k in keys if k in by_key and len(by_key[k]["exact"] or []) < len(by_key[k]["paper"])]
+        return sorted(short, key=lambda k: (float(np.median(by_key[k]["s_paper"])), k))
     have = {(r["family"], r["d"], r["m"], r["r"]): len(r["paper"]) for r in rows}
     return sorted((k for k in keys if have.get(k, 0) < seeds), key=lambda k: (pub[k]["median_seconds"], k))
+
+
+def _parse_shard(spec: str) -> tuple[int, int]:
+    try:
+        k, n = (int(v) for v in spec.split("/"))
+    except ValueError:
+        raise SystemExit(f"--shard: expected K/N with 0 <= K < N (e.g. 1/2), got {spec!r}") from None
+    if not 0 <= k < n:
+        raise SystemExit(f"--shard: expected K/N with 0 <= K < N (e.g. 1/2), got {spec!r}")
+    return k, n
 
 
 def _parse_row(spec: str, pub: dict) -> tuple[str, int, int, int]:
@@ -114,9 +142,11 @@ def _add_seed(key: tuple, seed: int, res: dict, n_lib: int, wall: float) -> list
             if "exact" in res:
                 row["exact"], row["s_exact"] = [], []
             done["rows"].append(row)
-        if len(row["paper"]) != seed:
-            raise RuntimeError(f"row {key}: seed {seed} measured twice (another run on the same row?)")
         for disc, v in res.items():
+            if len(row[disc] or []) != seed:
+                raise RuntimeError(f"row {key}: seed {seed} of {disc!r} measured twice (another run on the same row?)")
+            if row[disc] is None:  # a row measured --paper-only gets the exact operator later (--add-exact)
+                row[disc], row[f"s_{disc}"] = [], []
             row[disc].append(v.n_min)
             row[f"s_{disc}"].append(v.seconds)
         row.update(seeds=len(row["paper"]), wall=row["wall"] + wall, date=datetime.date.today().isoformat())
@@ -134,10 +164,11 @@ def write_markdown(rows: list[dict], pub: dict) -> None:
              f" {recovery.AGREEMENT:.0%} of the published median. Seconds: liekit's ADMM binary search per point,"
              " single-threaded on a shared 2-core machine; published: the authors' CVXPY + SCS, their machine."
              " Rows with fewer than 10 seeds use the first seeds' instances; `not run` under exact: measured with"
-             " `--paper-only` (the reproduction alone, to cover more of the grid).", "",
+             " `--paper-only` (the reproduction alone, to cover more of the grid); the exact operator of such rows"
+             " is filled in later on the same instances (`--add-exact`; its seed count in brackets while short).", "",
              "| family | d | m | r | n_lib | published | paper's discretisation | verdict | exact (liekit) |"
-             " s/point ours (paper disc.) | s/point published | seeds | date |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             " s/point ours (paper disc.) | s/point ours (exact) | s/point published | seeds | date |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     agree = 0
     for row in sorted(rows, key=lambda r: (r["family"], r["d"], r["m"], r["r"])):
         p = pub[(row["family"], row["d"], row["m"], row["r"])]
@@ -145,13 +176,27 @@ def write_markdown(rows: list[dict], pub: dict) -> None:
         agree += ok
         lines.append(f"| {row['family']} | {row['d']} | {row['m']} | {row['r']} | {row['n_lib']} |"
                      f" {p['median']:g} ({p['min']:g}–{p['max']:g}) | {fmt(row['paper'])} |"
-                     f" {'reproduced' if ok else 'differs'} | {fmt(row['exact'])} | {np.median(row['s_paper']):.2f} |"
+                     f" {'reproduced' if ok else 'differs'} | {_exact(row)} | {np.median(row['s_paper']):.2f} |"
+                     f" {_exact_seconds(row)} |"
                      f" {p['median_seconds']:.3g} | {row['seeds']} | {row['date']} |")
     lines += ["", f"{len(rows)} of {len(pub)} published rows measured; {agree} within"
               f" {recovery.AGREEMENT:.0%} of the published median."]
     lines += ["", "![the grid](recovery_grid.png)"]
     (OUT / "recovery_grid.md").write_text("\n".join(lines) + "\n")
     write_figure(rows, pub, OUT / "recovery_grid.png")
+
+
+def _exact(row: dict) -> str:
+    """The exact operator's median (min–max), with its seed count when it has fewer seeds than the row."""
+    ex = row["exact"]
+    if not ex:
+        return "not run"
+    short = f" [{len(ex)} of {len(row['paper'])} seeds]" if len(ex) < len(row["paper"]) else ""
+    return f"{np.median(ex):g} ({min(ex)}–{max(ex)}){short}"
+
+
+def _exact_seconds(row: dict) -> str:
+    return f"{np.median(row['s_exact']):.2f}" if row["exact"] else "—"
 
 
 PANELS = [("T", 2), ("T", 3), ("T", 4), ("SE", 2), ("SE", 3), ("SE", 4), ("quadSE", 1), ("quadSE", 2)]
