@@ -50,6 +50,56 @@ def test_otto_published_rows_ship_with_the_package():
     assert {k[0] for k in pub} == {"T", "SE", "quadSE"}
 
 
+def test_otto_published_seeds_aggregate_to_the_published_rows():
+    """The per-seed file is the published table's source: every row's seed count, median, min and max agree."""
+    import numpy as np
+
+    from liekit.experiments.recovery import published, published_seeds
+
+    pub, seeds = published(), published_seeds()
+    assert set(seeds) == set(pub)
+    for key, ns in seeds.items():
+        row = pub[key]
+        assert (len(ns), float(np.median(ns)), min(ns), max(ns)) == (row["seeds"], row["median"], row["min"],
+                                                                     row["max"]), key
+
+
+def test_rank_test_tells_seed_spread_from_a_shift():
+    """Mann–Whitney U: the same counts give p = 1, a clear shift p < 1e-3; the verdict of a row outside the 15 %
+    band names which it is; empty counts are refused."""
+    from liekit.experiments.recovery import RANK_TEST_LEVEL, _verdict, rank_test
+
+    pub_ns = [37, 57, 74, 90, 75, 43, 67, 107, 84, 103]  # T(8), d = 3, r = 1 as published: median 74.5
+    assert rank_test(pub_ns, pub_ns) == pytest.approx(1.0)
+    shifted = [n + 60 for n in pub_ns]
+    assert rank_test(shifted, pub_ns) < 1e-3
+    pub = {"median": 74.5, "min": 37, "max": 107}
+    spread = [32, 83, 57, 50, 60, 45, 70, 40, 57, 66]  # median 57, 23 % below
+    assert rank_test(spread, pub_ns) >= RANK_TEST_LEVEL
+    verdict, why = _verdict(spread, pub, pub_ns)
+    assert verdict == "differs" and "seed-to-seed spread" in why and "p = " in why
+    verdict, why = _verdict(shifted, pub, pub_ns)
+    assert verdict == "differs" and "a shift" in why
+    assert _verdict(pub_ns, pub, pub_ns) == ("reproduced", "")
+    with pytest.raises(ValueError, match="non-empty"):
+        rank_test([], pub_ns)
+
+
+def test_rank_summary_counts_and_corrects_for_many_rows():
+    """20 rows: two at p ≈ 2e-4 survive Holm's correction (2e-4 · 20 < 0.05), a row at p ≈ 0.02 counts at the
+    0.05 level only, and the expected chance count is 0.05 · 20 = 1."""
+    from liekit.experiments.recovery import rank_summary, rank_test
+
+    base = list(range(100, 110))
+    same, shifted = (base, base), ([n + 50 for n in base], base)
+    mild = ([n + 4 for n in base], base)
+    assert rank_test(*shifted) < 0.05 / 20 and 0.01 < rank_test(*mild) < 0.05
+    text = rank_summary([shifted, shifted, mild] + [same] * 17)
+    assert "3 of 20 rows at p < 0.05" in text and "about 1.0" in text
+    assert "2 rows significant after Holm's correction for 20 tests" in text
+    assert "no row with published seeds" in rank_summary([(base, None)])
+
+
 def test_report_cites_the_solver_benchmark(tmp_path, monkeypatch):
     """The recovery section's solver-time table: liekit's rows at the report's tolerance, the published SCS time,
     and CVXPY + SCS run here beside them; rows at other tolerances and a missing file are left out."""
@@ -87,7 +137,9 @@ def test_recovery_quick_report_with_committed_grid_rows(tmp_path, monkeypatch):
     monkeypatch.setattr(recovery, "SOLVER_RUNS", tmp_path / "absent.json")
     section = recovery.run(quick=True, out=tmp_path)
     text = str(section)
-    assert "| T(50) | 2 | 50 | 3 | 1326 | 470.5 (439–503) | 471 (460–500) | reproduced | not run |" in text
+    assert re.search(r"\| T\(50\) \| 2 \| 50 \| 3 \| 1326 \| 470\.5 \(439–503\) \| 471 \(460–500\) \|"
+                     r" reproduced \(p = [0-9.e-]+\) \| not run \|", text)
+    assert "Rank test (two-sided Mann–Whitney U)" in text
     for r in (1, 2, 3):
         assert f"| T(5) | 2 | 5 | {r} | 21 |" in text
     claims = section.claims

@@ -69,6 +69,41 @@ def published() -> dict[tuple[str, int, int, int], dict[str, float]]:
     return out
 
 
+def published_seeds() -> dict[tuple[str, int, int, int], list[int]]:
+    """The authors' smallest recovering n of each seed per ``(family, d, m, r)``, in seed order
+    (``data/otto_recovery_published_seeds.csv``, transcribed from ``data/*.csv`` of nzolman/unified-symmetry-ml;
+    :func:`published` is its aggregate)."""
+    from importlib.resources import files
+
+    out: dict[tuple[str, int, int, int], list[int]] = {}
+    text = files("liekit.experiments").joinpath("data/otto_recovery_published_seeds.csv").read_text()
+    lines = [ln for ln in text.splitlines() if ln and not ln.startswith("#")]
+    head = lines[0].split(",")
+    for ln in lines[1:]:
+        row = dict(zip(head, ln.split(",")))
+        out.setdefault((row["family"], int(row["d"]), int(row["m"]), int(row["r"])), []).append(int(row["n"]))
+    return out
+
+
+#: a row whose median differs is called a real shift when the rank test's p-value is below this level
+RANK_TEST_LEVEL = 0.05
+
+
+def rank_test(ns: list[int], published_ns: list[int]) -> float:
+    """Two-sided Mann–Whitney U p-value of measured counts ``ns`` against the authors' per-seed counts.
+
+    H₀: both are draws from one distribution of the smallest recovering n (different random instances of the
+    same problem). A median outside :data:`AGREEMENT` with p ≥ :data:`RANK_TEST_LEVEL` is what the seed-to-seed
+    spread of 10 instances produces; p below it is a shift that the instances alone do not explain.
+    """
+    from scipy.stats import mannwhitneyu
+
+    if len(ns) == 0 or len(published_ns) == 0:
+        raise ValueError(f"rank_test: expected non-empty counts, got {len(ns)} measured and {len(published_ns)}"
+                         " published")
+    return float(mannwhitneyu(ns, published_ns, alternative="two-sided").pvalue)
+
+
 @dataclass
 class Problem:
     """One random target function and its sample sequence."""
@@ -381,7 +416,32 @@ def solver_time_lines(pub_all: dict) -> list[str]:
     return out if len(out) > 5 else []
 
 
-def _verdict(ns: list[int], pub: dict | None) -> tuple[str, str]:
+def rank_cell(ns: list[int], pub_ns: list[int] | None) -> str:
+    """`` (p = …)``: the rank test's p-value for a table cell, when the authors' seeds are known."""
+    return f" (p = {rank_test(ns, pub_ns):.2g})" if pub_ns else ""
+
+
+def rank_summary(pairs: list[tuple[list[int], list[int] | None]]) -> str:
+    """One sentence: how many measured rows the rank test calls shifted, against the count chance alone gives."""
+    ps = [rank_test(ns, pub_ns) for ns, pub_ns in pairs if pub_ns]
+    if not ps:
+        return "Rank test against the authors' seeds: no row with published seeds measured."
+    low = sum(p < RANK_TEST_LEVEL for p in ps)
+    holm = 0  # Holm's step-down: the k-th smallest p is significant if p·(n − k) < level and all before it are
+    for k, p in enumerate(sorted(ps)):
+        if p * (len(ps) - k) >= RANK_TEST_LEVEL:
+            break
+        holm += 1
+    return (f"Rank test (two-sided Mann–Whitney U) of each row's measured counts against the authors' own per-seed"
+            f" counts: {low} of {len(ps)} rows at p < {RANK_TEST_LEVEL:g}, where chance alone gives about"
+            f" {RANK_TEST_LEVEL * len(ps):.1f} (the instances are different random draws of the same problem);"
+            f" smallest p = {min(ps):.2g}; {holm} row{'s' if holm != 1 else ''} significant after Holm's correction"
+            f" for {len(ps)} tests.")
+
+
+def _verdict(ns: list[int], pub: dict | None, pub_ns: list[int] | None = None) -> tuple[str, str]:
+    """Verdict and reason of one row: median within :data:`AGREEMENT`, else the size of the difference, the
+    min–max overlap and the rank test against the authors' seeds (``pub_ns``) when they are known."""
     paper_median = float(np.median(ns))
     if pub is None:
         return "liekit demonstration", "no published row"
@@ -391,8 +451,16 @@ def _verdict(ns: list[int], pub: dict | None) -> tuple[str, str]:
     lo, hi = min(ns), max(ns)
     overlap = (f"; the min–max ranges {'overlap' if lo <= pub['max'] and hi >= pub['min'] else 'do not overlap'}"
                f" ({lo}–{hi} vs {pub['min']:g}–{pub['max']:g})")
-    return "differs", (f"median {paper_median:g} vs {pub['median']:g} ({off:+.0f} %){overlap}; the instances (random"
-                       " functions, samples, evaluation points) are not the authors' seeds; cause not established")
+    why = f"median {paper_median:g} vs {pub['median']:g} ({off:+.0f} %){overlap}"
+    if pub_ns:
+        p = rank_test(ns, pub_ns)
+        if p >= RANK_TEST_LEVEL:
+            return "differs", (f"{why}; Mann–Whitney U against the authors' {len(pub_ns)} seeds: p = {p:.2f}, the"
+                               " seed-to-seed spread of different random instances (not a shift)")
+        return "differs", (f"{why}; Mann–Whitney U against the authors' {len(pub_ns)} seeds: p = {p:.3f}, a shift"
+                           " that different random instances do not explain; cause not established")
+    return "differs", (f"{why}; the instances (random functions, samples, evaluation points) are not the authors'"
+                       " seeds; cause not established")
 
 
 def _run(quick: bool, out: Path, device: str) -> Section:
@@ -401,7 +469,7 @@ def _run(quick: bool, out: Path, device: str) -> Section:
     t0 = time.perf_counter()
     seeds = 3 if quick else 10
     plan = [("T", 2, [5], [1, 2, 3])] if quick else REPORT_ROWS
-    pub_all = published()
+    pub_all, pub_seeds = published(), published_seeds()
     rows: list[dict] = []
     for fam, d, ms, rs in plan:
         group, family = ("SE", "quad") if fam == "quadSE" else (fam, "ortho")
@@ -417,10 +485,11 @@ def _run(quick: bool, out: Path, device: str) -> Section:
     fmt = lambda ns: f"{np.median(ns):g} ({min(ns)}–{max(ns)})" if ns else "not run"  # noqa: E731
     for row in rows:
         pub, name = row["pub"], ("quad SE" if row["family"] == "quadSE" else row["family"]) + f"({row['m']})"
-        verdict, why = _verdict(row["paper"], pub)
+        pub_ns = pub_seeds.get((row["family"], row["d"], row["m"], row["r"]))
+        verdict, why = _verdict(row["paper"], pub, pub_ns)
         pub_s = f"{pub['median']:g} ({pub['min']:g}–{pub['max']:g})" if pub else "—"
         table.append(f"| {name} | {row['d']} | {row['m']} | {row['r']} | {int(pub['n_lib']) if pub else '—'} | {pub_s}"
-                     f" | {fmt(row['paper'])} | {verdict} | {fmt(row['exact'])} |"
+                     f" | {fmt(row['paper'])} | {verdict}{rank_cell(row['paper'], pub_ns)} | {fmt(row['exact'])} |"
                      f" {np.median(row['s_paper']):.2f} / {np.median(row['s_exact']):.2f} |")
         claims.append(Claim(PAPER, f"{name}, d = {row['d']}, r = {row['r']}: smallest recovering n", pub_s,
                             f"{fmt(row['paper'])} (paper's discretisation, {seeds} seeds)", verdict, why))
@@ -432,12 +501,13 @@ def _run(quick: bool, out: Path, device: str) -> Section:
         key = (g["family"], g["d"], g["m"], g["r"])
         pub = pub_all[key]
         name = ("quad SE" if g["family"] == "quadSE" else g["family"]) + f"({g['m']})"
-        verdict, why = _verdict(g["paper"], pub)
+        verdict, why = _verdict(g["paper"], pub, pub_seeds.get(key))
         pub_s = f"{pub['median']:g} ({pub['min']:g}–{pub['max']:g})"
         ex = g["exact"] or []
         ex_s = fmt(ex) + (f" [{len(ex)} of {len(g['paper'])} seeds]" if ex and len(ex) < len(g["paper"]) else "")
         grid_lines.append(f"| {name} | {g['d']} | {g['m']} | {g['r']} | {g['n_lib']} | {pub_s} | {fmt(g['paper'])} |"
-                          f" {verdict} | {ex_s} | {np.median(g['s_paper']):.2f} | {g['date']} |")
+                          f" {verdict}{rank_cell(g['paper'], pub_seeds.get(key))} | {ex_s} |"
+                          f" {np.median(g['s_paper']):.2f} | {g['date']} |")
         claims.append(Claim(PAPER, f"{name}, d = {g['d']}, r = {g['r']}: smallest recovering n", pub_s,
                             f"{fmt(g['paper'])} (paper's discretisation, {g['seeds']} seeds; committed grid run"
                             f" of {g['date']})", verdict, why))
@@ -472,6 +542,8 @@ def _run(quick: bool, out: Path, device: str) -> Section:
                  f" (committed results, {len(grid_lines)} rows; same code, same instances rule):", "",
                  "| candidate | d | m | r | n_lib | published | paper's discretisation | verdict | exact (liekit) |"
                  " s per point (paper disc.) | date |", "|---|---|---|---|---|---|---|---|---|---|---|", *grid_lines]
+    head += ["", rank_summary([(r["paper"], pub_seeds.get((r["family"], r["d"], r["m"], r["r"]))) for r in rows]
+                              + [(g["paper"], pub_seeds.get((g["family"], g["d"], g["m"], g["r"]))) for g in grid])]
     head += ["", f"Published rows not measured: {len(not_run)} of {len(pub_all)} (listed in the summary);"
              " `benchmarks/recovery_grid.py` fills them in order of library size."]
     head += solver_time_lines(pub_all)
