@@ -140,6 +140,8 @@ def test_recovery_quick_report_with_committed_grid_rows(tmp_path, monkeypatch):
     assert re.search(r"\| T\(50\) \| 2 \| 50 \| 3 \| 1326 \| 470\.5 \(439–503\) \| 471 \(460–500\) \|"
                      r" reproduced \(p = [0-9.e-]+\) \| not run \|", text)
     assert "Rank test (two-sided Mann–Whitney U)" in text
+    dist = [c for c in section.claims if c.claim.startswith("smallest recovering n, every measured row")]
+    assert len(dist) == 1 and dist[0].verdict in ("reproduced", "differs") and "of 4 rows" in dist[0].measured
     for r in (1, 2, 3):
         assert f"| T(5) | 2 | 5 | {r} | 21 |" in text
     claims = section.claims
