@@ -157,7 +157,6 @@ def _add_seed(key: tuple, seed: int, res: dict, n_lib: int, wall: float) -> list
 
 
 def write_markdown(rows: list[dict], pub: dict) -> None:
-    fmt = lambda ns: f"{np.median(ns):g} ({min(ns)}–{max(ns)})" if ns else "not run"  # noqa: E731
     lines = ["# Otto et al.'s recovery study: the published grid, measured", "",
              "Command: `python benchmarks/recovery_grid.py` (rows in order of the published time per point, both"
              " discretisations on the same instances). Verdict: the paper's discretisation within"
@@ -179,8 +178,9 @@ def write_markdown(rows: list[dict], pub: dict) -> None:
         agree += ok
         verdict = ("reproduced" if ok else "differs") + recovery.rank_cell(row["paper"], pub_seeds.get(key))
         lines.append(f"| {row['family']} | {row['d']} | {row['m']} | {row['r']} | {row['n_lib']} |"
-                     f" {p['median']:g} ({p['min']:g}–{p['max']:g}) | {fmt(row['paper'])} |"
-                     f" {verdict} | {_exact(row)} | {np.median(row['s_paper']):.2f} | {_exact_seconds(row)} |"
+                     f" {p['median']:g} ({p['min']:g}–{p['max']:g}) | {recovery.counts_cell(row['paper'])} |"
+                     f" {verdict} | {recovery.exact_cell(row['exact'], row['paper'])} |"
+                     f" {np.median(row['s_paper']):.2f} | {_exact_seconds(row)} |"
                      f" {p['median_seconds']:.3g} | {row['seeds']} | {row['date']} |")
     lines += ["", f"{len(rows)} of {len(pub)} published rows measured; {agree} within"
               f" {recovery.AGREEMENT:.0%} of the published median.",
@@ -189,15 +189,6 @@ def write_markdown(rows: list[dict], pub: dict) -> None:
     lines += ["", "![the grid](recovery_grid.png)"]
     (OUT / "recovery_grid.md").write_text("\n".join(lines) + "\n")
     write_figure(rows, pub, OUT / "recovery_grid.png")
-
-
-def _exact(row: dict) -> str:
-    """The exact operator's median (min–max), with its seed count when it has fewer seeds than the row."""
-    ex = row["exact"]
-    if not ex:
-        return "not run"
-    short = f" [{len(ex)} of {len(row['paper'])} seeds]" if len(ex) < len(row["paper"]) else ""
-    return f"{np.median(ex):g} ({min(ex)}–{max(ex)}){short}"
 
 
 def _exact_seconds(row: dict) -> str:

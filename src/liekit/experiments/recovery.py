@@ -56,31 +56,29 @@ def published() -> dict[tuple[str, int, int, int], dict[str, float]]:
     """The authors' results per ``(family, d, m, r)``: median / min / max smallest n over their 10 seeds, the
     library size and the median CVXPY + SCS seconds per point (``data/otto_recovery_published.csv``, aggregated
     from ``data/*.csv`` of nzolman/unified-symmetry-ml); family is ``"T"``, ``"SE"`` or ``"quadSE"``."""
-    from importlib.resources import files
-
     out = {}
-    text = files("liekit.experiments").joinpath("data/otto_recovery_published.csv").read_text()
-    lines = [ln for ln in text.splitlines() if ln and not ln.startswith("#")]
-    head = lines[0].split(",")
-    for ln in lines[1:]:
-        row = dict(zip(head, ln.split(",")))
+    for row in _data_rows("otto_recovery_published.csv"):
         key = (row["family"], int(row["d"]), int(row["m"]), int(row["r"]))
         out[key] = {k: float(row[k]) for k in ("n_lib", "median", "min", "max", "median_seconds", "seeds")}
     return out
+
+
+def _data_rows(name: str) -> list[dict[str, str]]:
+    """The rows of a shipped CSV file ``data/<name>`` as dicts of its header's columns ('#' lines skipped)."""
+    from importlib.resources import files
+
+    text = files("liekit.experiments").joinpath(f"data/{name}").read_text()
+    lines = [ln for ln in text.splitlines() if ln and not ln.startswith("#")]
+    head = lines[0].split(",")
+    return [dict(zip(head, ln.split(","))) for ln in lines[1:]]
 
 
 def published_seeds() -> dict[tuple[str, int, int, int], list[int]]:
     """The authors' smallest recovering n of each seed per ``(family, d, m, r)``, in seed order
     (``data/otto_recovery_published_seeds.csv``, transcribed from ``data/*.csv`` of nzolman/unified-symmetry-ml;
     :func:`published` is its aggregate)."""
-    from importlib.resources import files
-
     out: dict[tuple[str, int, int, int], list[int]] = {}
-    text = files("liekit.experiments").joinpath("data/otto_recovery_published_seeds.csv").read_text()
-    lines = [ln for ln in text.splitlines() if ln and not ln.startswith("#")]
-    head = lines[0].split(",")
-    for ln in lines[1:]:
-        row = dict(zip(head, ln.split(",")))
+    for row in _data_rows("otto_recovery_published_seeds.csv"):
         out.setdefault((row["family"], int(row["d"]), int(row["m"]), int(row["r"])), []).append(int(row["n"]))
     return out
 
@@ -416,6 +414,18 @@ def solver_time_lines(pub_all: dict) -> list[str]:
     return out if len(out) > 5 else []
 
 
+def counts_cell(ns: list[int] | None) -> str:
+    """A table cell of smallest recovering n over seeds: ``median (min–max)``, or ``not run``."""
+    return f"{np.median(ns):g} ({min(ns)}–{max(ns)})" if ns else "not run"
+
+
+def exact_cell(exact: list[int] | None, paper: list[int]) -> str:
+    """The exact operator's cell of a row: :func:`counts_cell`, with its seed count while it has fewer seeds than
+    the paper's discretisation (a row filled in later, ``benchmarks/recovery_grid.py --add-exact``)."""
+    short = f" [{len(exact)} of {len(paper)} seeds]" if exact and len(exact) < len(paper) else ""
+    return counts_cell(exact) + short
+
+
 def rank_cell(ns: list[int], pub_ns: list[int] | None) -> str:
     """`` (p = …)``: the rank test's p-value for a table cell, when the authors' seeds are known."""
     return f" (p = {rank_test(ns, pub_ns):.2g})" if pub_ns else ""
@@ -489,17 +499,17 @@ def _run(quick: bool, out: Path, device: str) -> Section:
     table = ["| candidate | d | m | r | n_lib | published median (min–max) | paper's discretisation | verdict |"
              " exact operator (liekit) | s per point (paper / exact) |", "|---|---|---|---|---|---|---|---|---|---|"]
     claims = []
-    fmt = lambda ns: f"{np.median(ns):g} ({min(ns)}–{max(ns)})" if ns else "not run"  # noqa: E731
     for row in rows:
         pub, name = row["pub"], ("quad SE" if row["family"] == "quadSE" else row["family"]) + f"({row['m']})"
         pub_ns = pub_seeds.get((row["family"], row["d"], row["m"], row["r"]))
         verdict, why = _verdict(row["paper"], pub, pub_ns)
         pub_s = f"{pub['median']:g} ({pub['min']:g}–{pub['max']:g})" if pub else "—"
         table.append(f"| {name} | {row['d']} | {row['m']} | {row['r']} | {int(pub['n_lib']) if pub else '—'} | {pub_s}"
-                     f" | {fmt(row['paper'])} | {verdict}{rank_cell(row['paper'], pub_ns)} | {fmt(row['exact'])} |"
+                     f" | {counts_cell(row['paper'])} | {verdict}{rank_cell(row['paper'], pub_ns)} |"
+                     f" {counts_cell(row['exact'])} |"
                      f" {np.median(row['s_paper']):.2f} / {np.median(row['s_exact']):.2f} |")
         claims.append(Claim(PAPER, f"{name}, d = {row['d']}, r = {row['r']}: smallest recovering n", pub_s,
-                            f"{fmt(row['paper'])} (paper's discretisation, {seeds} seeds)", verdict, why))
+                            f"{counts_cell(row['paper'])} (paper's discretisation, {seeds} seeds)", verdict, why))
     ran = {(r["family"], r["d"], r["m"], r["r"]) for r in rows}
     grid = [g for g in committed_grid() if (g["family"], g["d"], g["m"], g["r"]) not in ran
             and (g["family"], g["d"], g["m"], g["r"]) in pub_all]
@@ -510,13 +520,12 @@ def _run(quick: bool, out: Path, device: str) -> Section:
         name = ("quad SE" if g["family"] == "quadSE" else g["family"]) + f"({g['m']})"
         verdict, why = _verdict(g["paper"], pub, pub_seeds.get(key))
         pub_s = f"{pub['median']:g} ({pub['min']:g}–{pub['max']:g})"
-        ex = g["exact"] or []
-        ex_s = fmt(ex) + (f" [{len(ex)} of {len(g['paper'])} seeds]" if ex and len(ex) < len(g["paper"]) else "")
-        grid_lines.append(f"| {name} | {g['d']} | {g['m']} | {g['r']} | {g['n_lib']} | {pub_s} | {fmt(g['paper'])} |"
-                          f" {verdict}{rank_cell(g['paper'], pub_seeds.get(key))} | {ex_s} |"
+        grid_lines.append(f"| {name} | {g['d']} | {g['m']} | {g['r']} | {g['n_lib']} | {pub_s} |"
+                          f" {counts_cell(g['paper'])} | {verdict}{rank_cell(g['paper'], pub_seeds.get(key))} |"
+                          f" {exact_cell(g['exact'], g['paper'])} |"
                           f" {np.median(g['s_paper']):.2f} | {g['date']} |")
         claims.append(Claim(PAPER, f"{name}, d = {g['d']}, r = {g['r']}: smallest recovering n", pub_s,
-                            f"{fmt(g['paper'])} (paper's discretisation, {g['seeds']} seeds; committed grid run"
+                            f"{counts_cell(g['paper'])} (paper's discretisation, {g['seeds']} seeds; committed grid run"
                             f" of {g['date']})", verdict, why))
         ran.add(key)
     not_run = sorted(k for k in pub_all if k not in ran)
